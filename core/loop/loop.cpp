@@ -1,0 +1,89 @@
+#include "core/loop/loop.h"
+
+#include <string>
+
+#include "core/base/log.h"
+
+namespace mesh::core {
+
+namespace {
+
+// Handles that still belong to someone: not closing, not internal to libuv.
+int countOpenHandles(uv_loop_t* loop) {
+  int open = 0;
+  uv_walk(
+      loop,
+      [](uv_handle_t* handle, void* arg) {
+        if (!uv_is_closing(handle)) ++*static_cast<int*>(arg);
+      },
+      &open);
+  return open;
+}
+
+}  // namespace
+
+Loop::Loop() : loop_(new uv_loop_t{}), owned_(true) {
+  if (int rc = uv_loop_init(loop_); rc != 0) {
+    // Only fails when the process is out of file descriptors or memory: nothing to run on.
+    LOG_ERROR("loop", "uv_loop_init: ", uv_strerror(rc));
+    std::abort();
+  }
+  loop_->data = this;
+}
+
+Loop::Loop(uv_loop_t* borrowed) : loop_(borrowed), owned_(false) { loop_->data = this; }
+
+Loop::~Loop() {
+  // Deleting these may queue more (an object whose destructor defers another): drain fully.
+  while (!pending_.empty()) {
+    auto batch = std::move(pending_);
+    pending_.clear();
+    batch.clear();
+  }
+  if (idle_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(idle_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+    idle_ = nullptr;
+  }
+  if (int open = countOpenHandles(loop_); open > 0) {
+    LOG_ERROR("loop", "destroyed with ", open, " open handle(s); leaking the uv loop");
+    loop_->data = nullptr;
+    return;
+  }
+  // Only closing handles remain: one turn runs their close callbacks and nothing else.
+  uv_run(loop_, UV_RUN_NOWAIT);
+  loop_->data = nullptr;
+  if (!owned_) return;
+  if (int rc = uv_loop_close(loop_); rc != 0) {
+    LOG_ERROR("loop", "uv_loop_close: ", uv_strerror(rc), "; leaking the uv loop");
+    return;
+  }
+  delete loop_;
+}
+
+bool Loop::run() { return uv_run(loop_, UV_RUN_DEFAULT) != 0; }
+bool Loop::runOnce() { return uv_run(loop_, UV_RUN_ONCE) != 0; }
+bool Loop::runNoWait() { return uv_run(loop_, UV_RUN_NOWAIT) != 0; }
+
+void Loop::defer(std::shared_ptr<void> object) {
+  pending_.push_back(std::move(object));
+  if (idle_) return;
+  idle_ = new uv_idle_t{};
+  uv_idle_init(loop_, idle_);
+  idle_->data = this;
+  uv_idle_start(idle_, &Loop::onIdle);
+}
+
+void Loop::onIdle(uv_idle_t* idle) {
+  auto* self = static_cast<Loop*>(idle->data);
+  // Objects deferred while this batch is deleted wait for the next turn.
+  auto batch = std::move(self->pending_);
+  self->pending_.clear();
+  batch.clear();
+  if (!self->pending_.empty()) return;
+  self->idle_ = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(idle),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+}
+
+}  // namespace mesh::core

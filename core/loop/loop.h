@@ -1,0 +1,61 @@
+// Loop: one libuv event loop, owned (a fresh uv_loop_t) or wrapped (uv_default_loop() or a
+// loop someone else owns). Every RAII object in core/loop takes a Loop& and must be destroyed
+// before the Loop. The Loop also holds the queue behind deferredDelete().
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace mesh::core {
+
+class Loop {
+ public:
+  // Owns a new uv_loop_t; the destructor closes it.
+  Loop();
+  // Wraps a loop owned elsewhere; the destructor leaves it open. Sets loop->data to this.
+  explicit Loop(uv_loop_t* borrowed);
+  // Deletes what deferredDelete() still holds, lets closing handles finish, and closes an
+  // owned loop. Destroying a Loop while an object still owns a handle on it is a bug; it is
+  // logged and the uv_loop_t is leaked rather than freed under that object.
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  uv_loop_t* raw() const { return loop_; }
+  // The Loop that wraps `loop`, found through loop->data.
+  static Loop& from(uv_loop_t* loop) { return *static_cast<Loop*>(loop->data); }
+
+  // uv_run with UV_RUN_DEFAULT / UV_RUN_ONCE / UV_RUN_NOWAIT; true while work remains.
+  bool run();
+  bool runOnce();
+  bool runNoWait();
+  void stop() { uv_stop(loop_); }
+  // The loop's cached time in milliseconds (uv_now) and a refresh of it.
+  std::uint64_t now() const { return uv_now(loop_); }
+  void updateTime() { uv_update_time(loop_); }
+
+ private:
+  template <typename T>
+  friend void deferredDelete(Loop& loop, std::unique_ptr<T> object);
+  void defer(std::shared_ptr<void> object);
+  static void onIdle(uv_idle_t* idle);
+
+  uv_loop_t* loop_;
+  bool owned_;
+  // Objects waiting for the next loop turn, and the idle handle that wakes the loop for them
+  // (it exists only while the queue is not empty, so a quiet loop holds no handle of ours).
+  std::vector<std::shared_ptr<void>> pending_;
+  uv_idle_t* idle_ = nullptr;
+};
+
+// Deletes `object` on the next loop turn: for objects that must die from inside their own
+// callback (a connection that sees its peer close). A null pointer is ignored.
+template <typename T>
+void deferredDelete(Loop& loop, std::unique_ptr<T> object) {
+  if (object) loop.defer(std::shared_ptr<void>(std::move(object)));
+}
+
+}  // namespace mesh::core
