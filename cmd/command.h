@@ -1,6 +1,7 @@
-// Each subcommand lives in its own file and registers itself on the top-level app.
-// A command's callback stores its process exit status in `exitCode`; commands only parse
-// flags and wire library components together, all logic lives in core/proxy/pilot/ca.
+// Each subcommand lives in its own file and registers itself with MESH_COMMAND, so adding a
+// mode means adding one file (and listing it in cmd/meson.build). A command's callback stores
+// the process exit status in `ctx.exitCode`. Commands only parse flags and wire library
+// components together; all logic lives in core/, proxy/, pilot/ and ca/.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,9 +12,19 @@ struct Context {
   int exitCode = 0;
 };
 
-void addVersion(CLI::App& app, Context& ctx);
-void addResolve(CLI::App& app, Context& ctx);
-// Modes whose implementation has not landed yet: they explain that and exit non-zero.
-void addPendingModes(CLI::App& app, Context& ctx);
+using AddCommand = void (*)(CLI::App& app, Context& ctx);
+
+// Records `add` under `name` at static-initialisation time; main() calls it in the order of
+// the modes in --help.
+struct CommandRegistration {
+  CommandRegistration(const char* name, AddCommand add);
+};
+
+#define MESH_COMMAND(name, add) \
+  static const ::mesh::cmd::CommandRegistration meshCommandRegistration{name, add}
+
+// Adds every registered command to `app`; modes of mesh's interface that no file registers
+// yet are listed too and say plainly, when run, that this build does not have them.
+void addCommands(CLI::App& app, Context& ctx);
 
 }  // namespace mesh::cmd

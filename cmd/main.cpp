@@ -12,9 +12,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   mesh::cmd::Context ctx;
-  mesh::cmd::addPendingModes(app, ctx);
-  mesh::cmd::addVersion(app, ctx);
-  mesh::cmd::addResolve(app, ctx);
+  mesh::cmd::addCommands(app, ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exitCode;

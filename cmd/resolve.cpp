@@ -8,6 +8,8 @@
 
 namespace mesh::cmd {
 
+namespace {
+
 void addResolve(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("resolve", "Resolve a host name as mesh's components do");
   sub->group("Diagnostics");
@@ -24,5 +26,9 @@ void addResolve(CLI::App& app, Context& ctx) {
     ctx.exitCode = 0;
   });
 }
+
+}  // namespace
+
+MESH_COMMAND("resolve", addResolve);
 
 }  // namespace mesh::cmd

@@ -10,6 +10,8 @@
 
 namespace mesh::cmd {
 
+namespace {
+
 void addVersion(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("version", "Print the version of mesh and of its libraries");
   sub->callback([&ctx] {
@@ -21,5 +23,9 @@ void addVersion(CLI::App& app, Context& ctx) {
     ctx.exitCode = 0;
   });
 }
+
+}  // namespace
+
+MESH_COMMAND("version", addVersion);
 
 }  // namespace mesh::cmd
