@@ -53,7 +53,8 @@ void drive(ares_channel channel, Lookup& lookup, int timeoutMs) {
     if (count == 0) break;
     poll(fds, count, 100);
     for (int i = 0; i < count; ++i) {
-      ares_socket_t r = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
+      ares_socket_t r =
+          (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
       ares_socket_t w = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
       ares_process_fd(channel, r, w);
     }

@@ -1,5 +1,6 @@
 // TCP over libuv: TcpListener accepts connections and hands each one over as a TcpStream;
-// TcpStream connects, reads into a StreamSink and writes gathered buffers.
+// TcpStream connects, reads into a StreamSink and writes gathered buffers (the Stream
+// interface, implemented in uv_stream.h).
 //
 // Each object owns its uv_tcp_t (see handle.h) and must not outlive its Loop. Objects are
 // neither copyable nor movable (libuv holds their address); keep them by value as a member or
@@ -16,51 +17,27 @@
 #include "core/loop/handle.h"
 #include "core/loop/loop.h"
 #include "core/loop/stream.h"
+#include "core/loop/uv_stream.h"
 
 namespace mesh::core {
 
-class TcpStream final : public Stream {
+class TcpStream final : public UvStream<uv_tcp_t> {
  public:
   // An unconnected stream; call connect() next. (Accepted streams come from TcpListener.)
   explicit TcpStream(Loop& loop);
-  ~TcpStream() override;
-  TcpStream(const TcpStream&) = delete;
-  TcpStream& operator=(const TcpStream&) = delete;
 
   // Starts connecting; `done` gets ok or the reason (connection refused: Code::unavailable).
-  // Only one connect per stream.
+  // One connect per stream.
   Status connect(const SocketAddress& peer, DoneCallback done);
-
-  Status startReading(StreamSink& sink) override;
-  void stopReading() override;
-  Status write(std::span<const ByteView> chunks, DoneCallback done) override;
-  Status write(std::string data, DoneCallback done) override;
-  std::size_t writeQueueSize() const override;
-  Status shutdown(DoneCallback done) override;
-  void close() override;
-  bool isOpen() const override { return static_cast<bool>(tcp_); }
 
   Status setNoDelay(bool enable);
   Status setKeepAlive(bool enable, unsigned delaySeconds);
   // Empty when not connected.
   SocketAddress localAddress() const;
   SocketAddress peerAddress() const;
-  Loop& loop() const { return loop_; }
-  // For socket options libuv does not wrap (uv_fileno, SO_ORIGINAL_DST). Null once closed.
-  uv_stream_t* raw() const { return reinterpret_cast<uv_stream_t*>(tcp_.get()); }
 
  private:
-  friend class TcpListener;
-  struct WriteRequest;
-  static void onAlloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
-  static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void onWritten(uv_write_t* req, int status);
-  Status submit(std::unique_ptr<WriteRequest> request, std::span<const ByteView> chunks);
-
-  Loop& loop_;
-  StreamSink* sink_ = nullptr;
   bool connecting_ = false;
-  HandleOwner<uv_tcp_t> tcp_;
 };
 
 struct ListenOptions {

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 
 #include "core/loop/leak_check.h"
@@ -21,6 +22,7 @@ class LoopFixture {
     for (const auto& name : live) names += name + " ";
     INFO("handles left open at the end of the test: " << names);
     CHECK(live.empty());
+    if (afterLeakCheck) afterLeakCheck();
   }
   LoopFixture(const LoopFixture&) = delete;
   LoopFixture& operator=(const LoopFixture&) = delete;
@@ -32,6 +34,8 @@ class LoopFixture {
   }
 
   core::Loop loop;
+  // Runs after the check, before the Loop goes: lets a test that leaks on purpose clean up.
+  std::function<void()> afterLeakCheck;
 };
 
 }  // namespace mesh::test

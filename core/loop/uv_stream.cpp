@@ -1,0 +1,145 @@
+#include "core/loop/uv_stream.h"
+
+#include <array>
+#include <vector>
+
+namespace mesh::core {
+
+namespace {
+
+Status closedError(const char* what) {
+  return error(Code::unavailable, std::string(what) + ": stream is closed");
+}
+
+}  // namespace
+
+template <typename H>
+struct UvStream<H>::WriteRequest {
+  uv_write_t req{};
+  DoneCallback done;
+  std::string owned;  // the bytes of write(std::string), kept until the write completes
+};
+
+template <typename H>
+Status UvStream<H>::startReading(StreamSink& sink) {
+  if (!handle_) return closedError("read");
+  bool wasReading = sink_ != nullptr;
+  sink_ = &sink;
+  if (wasReading) return {};
+  if (int rc = uv_read_start(raw(), &UvStream::onAlloc, &UvStream::onRead); rc != 0) {
+    sink_ = nullptr;
+    return uvStatus(rc, "read");
+  }
+  return {};
+}
+
+template <typename H>
+void UvStream<H>::stopReading() {
+  sink_ = nullptr;
+  if (handle_) uv_read_stop(raw());
+}
+
+template <typename H>
+void UvStream<H>::onAlloc(uv_handle_t*, std::size_t, uv_buf_t* buf) {
+  // libuv reads into this and calls onRead right away, so one buffer per thread serves every
+  // stream and an idle connection holds no read buffer at all.
+  thread_local std::array<char, 64 * 1024> buffer;
+  *buf = uv_buf_init(buffer.data(), buffer.size());
+}
+
+template <typename H>
+void UvStream<H>::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = from(stream);
+  if (!self || !self->sink_ || nread == 0) return;
+  StreamSink* sink = self->sink_;
+  if (nread > 0) {
+    sink->onData(ByteView(buf->base, static_cast<std::size_t>(nread)));
+    return;
+  }
+  self->stopReading();
+  if (nread == UV_EOF) {
+    sink->onEof();
+  } else {
+    sink->onError(uvStatus(static_cast<int>(nread), "read"));
+  }
+}
+
+template <typename H>
+Status UvStream<H>::write(std::span<const ByteView> chunks, DoneCallback done) {
+  auto request = std::make_unique<WriteRequest>();
+  request->done = std::move(done);
+  return submit(std::move(request), chunks);
+}
+
+template <typename H>
+Status UvStream<H>::write(std::string data, DoneCallback done) {
+  auto request = std::make_unique<WriteRequest>();
+  request->done = std::move(done);
+  request->owned = std::move(data);
+  ByteView chunk(request->owned);
+  return submit(std::move(request), std::span<const ByteView>(&chunk, 1));
+}
+
+template <typename H>
+Status UvStream<H>::submit(std::unique_ptr<WriteRequest> request,
+                           std::span<const ByteView> chunks) {
+  if (!handle_) return closedError("write");
+  // libuv copies the uv_buf_t array into the request, so it may live on the stack.
+  std::array<uv_buf_t, 16> small;
+  std::vector<uv_buf_t> large;
+  uv_buf_t* bufs = small.data();
+  if (chunks.size() > small.size()) {
+    large.resize(chunks.size());
+    bufs = large.data();
+  }
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    bufs[i] =
+        uv_buf_init(const_cast<char*>(chunks[i].data()), static_cast<unsigned>(chunks[i].size()));
+  }
+  request->req.data = request.get();
+  int rc = uv_write(&request->req, raw(), bufs, static_cast<unsigned>(chunks.size()),
+                    &UvStream::onWritten);
+  if (rc != 0) return uvStatus(rc, "write");
+  request.release();  // owned by libuv until onWritten
+  return {};
+}
+
+template <typename H>
+void UvStream<H>::onWritten(uv_write_t* req, int status) {
+  std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
+  if (!from(req->handle) || !request->done) return;
+  request->done(uvStatus(status, "write"));
+}
+
+template <typename H>
+std::size_t UvStream<H>::writeQueueSize() const {
+  return handle_ ? uv_stream_get_write_queue_size(raw()) : 0;
+}
+
+template <typename H>
+Status UvStream<H>::shutdown(DoneCallback done) {
+  if (!handle_) return closedError("shutdown");
+  auto request = std::make_unique<Request<uv_shutdown_t>>();
+  request->done = std::move(done);
+  request->req.data = request.get();
+  int rc = uv_shutdown(&request->req, raw(), [](uv_shutdown_t* req, int status) {
+    std::unique_ptr<Request<uv_shutdown_t>> request(
+        static_cast<Request<uv_shutdown_t>*>(req->data));
+    if (!from(req->handle) || !request->done) return;
+    request->done(uvStatus(status, "shutdown"));
+  });
+  if (rc != 0) return uvStatus(rc, "shutdown");
+  request.release();
+  return {};
+}
+
+template <typename H>
+void UvStream<H>::close() {
+  sink_ = nullptr;
+  handle_.reset();
+}
+
+template class UvStream<uv_tcp_t>;
+template class UvStream<uv_pipe_t>;
+
+}  // namespace mesh::core
