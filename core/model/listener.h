@@ -1,0 +1,56 @@
+// The proxy-level listener model: where a proxy accepts connections and what it does with
+// them. Outbound listeners route by the Host of HTTP requests (or forward TCP to one
+// cluster); the inbound listener terminates mTLS from other sidecars and hands requests to
+// the local app; gateway listeners serve Gateway resources.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mesh::core::model {
+
+// PeerAuthentication's mode, resolved for one workload port.
+enum class MtlsMode { strict, permissive, disable };
+
+// One port of the local workload, as seen by the inbound listener.
+struct InboundPort {
+  uint32_t port = 0;            // the workload's port (the original destination)
+  std::string protocol = "http";  // http | tcp
+  std::string cluster;          // e.g. "inbound|9080||", the local app
+  MtlsMode mtls = MtlsMode::permissive;
+};
+
+struct ServerTls {
+  enum class Mode { passthrough, simple, mutual, istio_mutual };
+  Mode mode = Mode::simple;
+  std::string credentialName;
+  std::string serverCertificate;  // files, as in Istio's ServerTLSSettings
+  std::string privateKey;
+  std::string caCertificates;
+  bool httpsRedirect = false;
+};
+
+struct Listener {
+  enum class Direction { outbound, inbound, gateway };
+  std::string name;
+  std::string address = "127.0.0.1";
+  uint32_t port = 0;  // 0: the proxy picks a free port and reports it
+  Direction direction = Direction::outbound;
+  // outbound and gateway: "http" routes with routeTable; "tcp" forwards to cluster.
+  std::string protocol = "http";
+  std::string routeTable;
+  std::string cluster;
+  // The outbound capture listener (15001) also takes plain-HTTP proxy requests and
+  // transparently captured connections (SO_ORIGINAL_DST).
+  bool capture = false;
+  // inbound: the workload's ports.
+  std::vector<InboundPort> inboundPorts;
+  MtlsMode defaultMtls = MtlsMode::permissive;
+  // gateway: TLS termination for this server port.
+  bool hasTls = false;
+  ServerTls tls;
+  std::vector<std::string> hosts;  // gateway: hosts this server answers for
+};
+
+}  // namespace mesh::core::model
