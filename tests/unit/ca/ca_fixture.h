@@ -58,29 +58,31 @@ inline std::string csrFor(const core::PrivateKey& key, const core::SpiffeId& id)
 
 // A whole CA on a fake clock: data directory, token key, signer and authority.
 struct CaUnderTest {
-  explicit CaUnderTest(std::string trustDomain = "cluster.local")
-      : trustDomain(std::move(trustDomain)) {
+  // `realTime`: the CA (signer, tokens, loading) runs on the system clock instead of `clock`.
+  explicit CaUnderTest(std::string trustDomain = "cluster.local", bool realTime = false)
+      : time(realTime ? core::Clock::real() : clock), trustDomain(std::move(trustDomain)) {
     source.dataDir = dir.path();
     source.trustDomain = this->trustDomain;
-    REQUIRE(ca::initDataDir(source, clock).ok());
-    auto material = ca::loadIssuer(source, clock);
+    REQUIRE(ca::initDataDir(source, time).ok());
+    auto material = ca::loadIssuer(source, time);
     REQUIRE(material.ok());
     auto tokenKey = ca::loadOrCreateTokenKey(dir.path());
     REQUIRE(tokenKey.ok());
     tokens = std::make_unique<ca::TokenSigner>(*tokenKey);
-    signer = std::make_unique<ca::Signer>(ca::SignerOptions{}, clock);
+    signer = std::make_unique<ca::Signer>(ca::SignerOptions{}, time);
     authority = std::make_unique<ca::Authority>(this->trustDomain, *signer, *tokens, metrics,
-                                                clock);
+                                                time);
     authority->setIssuer(std::make_shared<const ca::IssuerMaterial>(std::move(*material)));
   }
 
   std::string token(const core::SpiffeId& id, std::chrono::seconds ttl = std::chrono::hours(1)) {
-    auto t = tokens->create(id, ttl, clock);
+    auto t = tokens->create(id, ttl, time);
     REQUIRE(t.ok());
     return *t;
   }
 
   core::FakeClock clock;
+  const core::Clock& time;
   TempDir dir;
   std::string trustDomain;
   ca::RootSource source;
