@@ -1,0 +1,105 @@
+#include "core/http/header_map.h"
+
+#include <algorithm>
+
+#include "core/http/chars.h"
+
+namespace mesh::core::http {
+
+HeaderMap::HeaderMap(const HeaderMap& other) { *this = other; }
+
+HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
+  if (this == &other) return *this;
+  clear();
+  entries_.reserve(other.entries_.size());
+  for (const Entry& e : other.entries_) add(e.name, e.value);
+  return *this;
+}
+
+bool HeaderMap::nameEquals(std::string_view a, std::string_view b) {
+  return equalsIgnoreCase(a, b);
+}
+
+std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (nameEquals(e.name, name)) return e.value;
+  }
+  return std::nullopt;
+}
+
+size_t HeaderMap::count(std::string_view name) const {
+  size_t n = 0;
+  for (const Entry& e : entries_) n += nameEquals(e.name, name) ? 1 : 0;
+  return n;
+}
+
+std::string HeaderMap::joined(std::string_view name) const {
+  std::string out;
+  forEach(name, [&](std::string_view v) {
+    if (!out.empty()) out += ", ";
+    out += v;
+  });
+  return out;
+}
+
+bool HeaderMap::hasToken(std::string_view name, std::string_view token) const {
+  bool found = false;
+  forEach(name, [&](std::string_view v) {
+    while (!found && !v.empty()) {
+      size_t comma = v.find(',');
+      std::string_view element = trimOws(v.substr(0, comma));
+      found = equalsIgnoreCase(element, token);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    }
+  });
+  return found;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  entries_.push_back(Entry{arena_.copy(name), arena_.copy(value)});
+}
+
+void HeaderMap::addView(std::string_view name, std::string_view value) {
+  entries_.push_back(Entry{name, value});
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  auto first = std::find_if(entries_.begin(), entries_.end(),
+                            [&](const Entry& e) { return nameEquals(e.name, name); });
+  if (first == entries_.end()) {
+    add(name, value);
+    return;
+  }
+  first->value = arena_.copy(value);
+  auto rest = std::remove_if(first + 1, entries_.end(),
+                             [&](const Entry& e) { return nameEquals(e.name, name); });
+  entries_.erase(rest, entries_.end());
+}
+
+size_t HeaderMap::remove(std::string_view name) {
+  auto rest = std::remove_if(entries_.begin(), entries_.end(),
+                             [&](const Entry& e) { return nameEquals(e.name, name); });
+  size_t n = static_cast<size_t>(entries_.end() - rest);
+  entries_.erase(rest, entries_.end());
+  return n;
+}
+
+void HeaderMap::clear() {
+  entries_.clear();
+  arena_.reset();
+}
+
+void HeaderMap::materialize() {
+  for (Entry& e : entries_) {
+    if (!owns(e.name)) e.name = arena_.copy(e.name);
+    if (!owns(e.value)) e.value = arena_.copy(e.value);
+  }
+}
+
+size_t HeaderMap::serializedSize() const {
+  size_t n = 0;
+  for (const Entry& e : entries_) n += e.name.size() + 2 + e.value.size() + 2;
+  return n;
+}
+
+}  // namespace mesh::core::http

@@ -1,0 +1,147 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "core/http/arena.h"
+#include "core/http/chars.h"
+#include "core/http/header_map.h"
+
+using namespace mesh::core::http;
+
+TEST_CASE("HeaderMap finds names without regard to case, in order", "[http]") {
+  HeaderMap m;
+  m.add("Content-Type", "text/plain");
+  m.add("set-cookie", "a=1");
+  m.add("Set-Cookie", "b=2");
+  m.add("X-Empty", "");
+
+  CHECK(m.size() == 4);
+  CHECK(m.get("content-type") == std::optional<std::string_view>("text/plain"));
+  CHECK(m.get("CONTENT-TYPE") == std::optional<std::string_view>("text/plain"));
+  CHECK_FALSE(m.get("content-length").has_value());
+  CHECK(m.get("x-empty") == std::optional<std::string_view>(""));
+  CHECK(m.has("X-EMPTY"));
+  CHECK(m.count("SET-COOKIE") == 2);
+
+  std::vector<std::string> cookies;
+  m.forEach("set-cookie", [&](std::string_view v) { cookies.emplace_back(v); });
+  CHECK(cookies == std::vector<std::string>{"a=1", "b=2"});
+  CHECK(m[1].name == "set-cookie");  // case as given is kept for forwarding
+  CHECK(m[2].name == "Set-Cookie");
+}
+
+TEST_CASE("HeaderMap set replaces every line at the first one's place", "[http]") {
+  HeaderMap m;
+  m.add("a", "1");
+  m.add("via", "x");
+  m.add("b", "2");
+  m.add("VIA", "y");
+  m.set("Via", "z");
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].name == "a");
+  CHECK(m[1].value == "z");
+  CHECK(m[2].name == "b");
+
+  m.set("new", "v");
+  CHECK(m[3].name == "new");
+  CHECK(m.remove("A") == 1);
+  CHECK(m.remove("missing") == 0);
+  CHECK(m.size() == 3);
+  CHECK(m[0].value == "z");
+}
+
+TEST_CASE("HeaderMap add copies, addView does not, materialize copies the views", "[http]") {
+  std::string name = "x-id";
+  std::string value = "abc";
+  HeaderMap m;
+  m.add(name, value);
+  m.addView(name, value);
+  CHECK_FALSE(m.owns(m[1].value));
+  value[0] = 'Z';
+  CHECK(m[0].value == "abc");
+  CHECK(m[1].value == "Zbc");
+
+  m.materialize();
+  CHECK(m.owns(m[1].name));
+  CHECK(m.owns(m[1].value));
+  value = "gone";
+  name = "gone";
+  CHECK(m[1].name == "x-id");
+  CHECK(m[1].value == "Zbc");
+}
+
+TEST_CASE("HeaderMap copies are deep and moves keep views valid", "[http]") {
+  HeaderMap a;
+  std::string v = "value";
+  a.addView("name", v);
+  HeaderMap b = a;
+  v = "XXXXX";
+  CHECK(b.get("name") == std::optional<std::string_view>("value"));
+  HeaderMap c = std::move(b);
+  CHECK(c.get("name") == std::optional<std::string_view>("value"));
+  b.clear();  // a moved-from map is usable after clear()
+  b.add("k", "v");
+  CHECK(b.size() == 1);
+}
+
+TEST_CASE("HeaderMap list tokens and joining", "[http]") {
+  HeaderMap m;
+  m.add("Connection", "keep-alive, Upgrade");
+  m.add("connection", " TE ");
+  CHECK(m.hasToken("connection", "upgrade"));
+  CHECK(m.hasToken("connection", "te"));
+  CHECK_FALSE(m.hasToken("connection", "close"));
+  CHECK_FALSE(m.hasToken("connection", "keep"));
+  CHECK(m.joined("CONNECTION") == "keep-alive, Upgrade,  TE ");
+  CHECK(m.joined("absent").empty());
+  CHECK(m.serializedSize() == std::string("Connection: keep-alive, Upgrade\r\n").size() +
+                                  std::string("connection:  TE \r\n").size());
+}
+
+TEST_CASE("HeaderMap clear keeps its memory for the next message", "[http]") {
+  HeaderMap m;
+  for (int i = 0; i < 50; ++i) m.add("name-" + std::to_string(i), std::string(40, 'v'));
+  m.clear();
+  CHECK(m.empty());
+  m.add("a", "b");
+  CHECK(m.get("A") == std::optional<std::string_view>("b"));
+}
+
+TEST_CASE("Arena appends in place and keeps one block on reset", "[http]") {
+  Arena arena;
+  std::string_view s = arena.copy("ab");
+  const char* first = s.data();
+  s = arena.append(s, "cd");
+  CHECK(s == "abcd");
+  CHECK(s.data() == first);  // grown in place
+  std::string_view other = arena.copy("zz");
+  s = arena.append(s, "ef");  // no longer the latest allocation: copied
+  CHECK(s == "abcdef");
+  CHECK(other == "zz");
+  CHECK(arena.contains(s.data()));
+  std::string outside = "x";
+  CHECK_FALSE(arena.contains(outside.data()));
+
+  std::string big(5000, 'q');
+  std::string_view b = arena.copy(big);
+  CHECK(b == big);
+  size_t before = arena.capacity();
+  arena.reset();
+  CHECK(arena.capacity() <= before);
+  CHECK(arena.capacity() > 0);
+  CHECK(arena.copy("again") == "again");
+}
+
+TEST_CASE("Character classes follow RFC 9110", "[http]") {
+  CHECK(isValidHeaderName("X-Custom_Header.1~"));
+  CHECK_FALSE(isValidHeaderName(""));
+  CHECK_FALSE(isValidHeaderName("Host "));
+  CHECK_FALSE(isValidHeaderName("a:b"));
+  CHECK(isValidHeaderValue("text/html; q=0.5\tx \xc3\xa9"));
+  CHECK_FALSE(isValidHeaderValue("a\r\nb"));
+  CHECK_FALSE(isValidHeaderValue(std::string("a\0b", 3)));
+  CHECK_FALSE(isValidHeaderValue("a\x7f"));
+  CHECK(trimOws(" \t v a \t") == "v a");
+  CHECK(equalsIgnoreCase("Content-Length", "content-LENGTH"));
+  CHECK_FALSE(equalsIgnoreCase("Content-Length", "Content-Lengt"));
+}
