@@ -130,6 +130,8 @@ void CaServer::stop() {
 
 void CaServer::onAccept(std::unique_ptr<core::TcpStream> tcp) {
   std::string peer = tcp->peerAddress().toString();
+  // Request/answer exchanges: a small answer must not wait for the peer's delayed ACK.
+  (void)tcp->setNoDelay(true);
   auto tls = core::TlsStream::server(std::move(tcp), *tls_);
   if (!tls) {
     LOG_WARN("ca", peer, ": ", tls.status().toString());
