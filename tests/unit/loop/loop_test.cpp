@@ -62,6 +62,7 @@ TEST_CASE("Loop destruction deletes what is still deferred", "[loop]") {
   {
     Loop loop;
     deferredDelete(loop, std::make_unique<Tracked>(deletions));
+    deferredDelete(loop, std::make_unique<Timer>(loop));  // its handle closes with the Loop
   }
   CHECK(deletions == 1);
 }
@@ -128,5 +129,6 @@ TEST_CASE("A wrapped loop is left open by its Loop", "[loop]") {
     timer.start(1ms, [&] { fired = true; });
     REQUIRE(runUntil(loop, [&] { return fired; }));
   }
+  CHECK(uv_loop_alive(&raw) == 0);
   CHECK(uv_loop_close(&raw) == 0);
 }

@@ -119,6 +119,61 @@ TEST_CASE_METHOD(LoopFixture, "A peer that closes is seen as EOF", "[loop][tcp]"
   CHECK(got.error.ok());
 }
 
+TEST_CASE_METHOD(LoopFixture, "A stream may destroy itself from inside its read callbacks",
+                 "[loop][tcp]") {
+  // The server side deletes its connection in onData (first byte) or in onEof.
+  struct SelfDestruct : StreamSink {
+    std::unique_ptr<TcpStream> stream;
+    bool onFirstByte = false;
+    int* gone = nullptr;
+    void onData(ByteView) override {
+      if (!onFirstByte) return;
+      stream.reset();
+      ++*gone;
+    }
+    void onEof() override {
+      stream.reset();
+      ++*gone;
+    }
+    void onError(const Status&) override {}
+  };
+  int gone = 0;
+  std::vector<std::unique_ptr<SelfDestruct>> sinks;
+  TcpListener listener(loop);
+  REQUIRE(listener
+              .listen(SocketAddress::loopbackV4(),
+                      [&](std::unique_ptr<TcpStream> s) {
+                        auto sink = std::make_unique<SelfDestruct>();
+                        sink->stream = std::move(s);
+                        sink->onFirstByte = sinks.empty();
+                        sink->gone = &gone;
+                        REQUIRE(sink->stream->startReading(*sink).ok());
+                        sinks.push_back(std::move(sink));
+                      })
+              .ok());
+  TcpStream first(loop), second(loop);
+  bool firstUp = false;
+  REQUIRE(first
+              .connect(SocketAddress::loopbackV4(listener.port()),
+                       [&](Status st) {
+                         REQUIRE(st.ok());
+                         firstUp = true;
+                       })
+              .ok());
+  runUntil([&] { return firstUp && sinks.size() == 1; });
+  REQUIRE(first.write(std::string(200'000, 'a'), nullptr).ok());
+  REQUIRE(second
+              .connect(SocketAddress::loopbackV4(listener.port()),
+                       [&](Status st) {
+                         REQUIRE(st.ok());
+                         REQUIRE(second.shutdown(nullptr).ok());
+                       })
+              .ok());
+  runUntil([&] { return gone == 2; });
+  loop.runNoWait();
+  CHECK(gone == 2);
+}
+
 TEST_CASE_METHOD(LoopFixture, "Connecting to a closed port fails with unavailable", "[loop][tcp]") {
   auto address = GENERATE(SocketAddress::loopbackV4(), SocketAddress::loopbackV6());
   std::uint16_t port;
