@@ -45,6 +45,7 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
  private:
   void onHandshake(const Status& status) {
     timer_.stop();
+    if (refused_) return;  // the deadline passed first; this object is already on its way out
     if (!status.ok()) return refuse(Refusal::tls_handshake, status.message());
     peerChain_ = tls_->session().peerChain();
     core::FramedConnection::Handler& handler = *this;
@@ -58,6 +59,8 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
 
   // A connection that never got to speak frames: count, log, drop.
   void refuse(Refusal why, const std::string& detail) {
+    if (refused_) return;
+    refused_ = true;
     server_.authority_.refuse(why, detail, peer_);
     server_.remove(this);
   }
@@ -85,6 +88,7 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
 
   CaServer& server_;
   std::string peer_;
+  bool refused_ = false;
   core::CertificateList peerChain_;
   core::Timer timer_;
   std::unique_ptr<core::TlsStream> tls_;              // until the handshake completes
