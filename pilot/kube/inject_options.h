@@ -20,8 +20,10 @@ inline constexpr const char* kStatusAnnotation = "sidecar.istio.io/status";
 inline constexpr const char* kRewriteProbesAnnotation = "sidecar.istio.io/rewriteAppHTTPProbers";
 inline constexpr const char* kNamespaceLabel = "istio-injection";
 inline constexpr const char* kProbersEnv = "ISTIO_KUBE_APP_PROBERS";
-inline constexpr const char* kProxyContainer = "mesh-proxy";
-inline constexpr const char* kInitContainer = "mesh-init";
+// Istio's container names: dashboards, Kiali, `kubectl logs -c istio-proxy` habits and the
+// analyzer (IST0103, IST0144) recognise the sidecar by them.
+inline constexpr const char* kProxyContainer = "istio-proxy";
+inline constexpr const char* kInitContainer = "istio-init";
 
 struct InjectOptions {
   std::string image;  // the mesh image, e.g. "ghcr.io/mesh-project/mesh:0.1.0"

@@ -90,7 +90,7 @@ void checkInjected(const YAML::Node& object) {
   REQUIRE(spec["initContainers"].size() == 2);
   YAML::Node init = spec["initContainers"][0];
   YAML::Node proxy = spec["initContainers"][1];
-  CHECK(init["name"].as<std::string>() == "mesh-init");
+  CHECK(init["name"].as<std::string>() == "istio-init");
   CHECK(init["args"][0].as<std::string>() == "proxy");
   CHECK(init["args"][1].as<std::string>() == "iptables");
   YAML::Node caps = init["securityContext"]["capabilities"]["add"];
@@ -99,7 +99,7 @@ void checkInjected(const YAML::Node& object) {
   CHECK(caps[1].as<std::string>() == "NET_RAW");
   CHECK_FALSE(init["securityContext"]["privileged"].as<bool>());
   // Native sidecar: an init container that keeps running.
-  CHECK(proxy["name"].as<std::string>() == "mesh-proxy");
+  CHECK(proxy["name"].as<std::string>() == "istio-proxy");
   CHECK(proxy["restartPolicy"].as<std::string>() == "Always");
   CHECK(proxy["image"].as<std::string>() == "registry.example.com/mesh:1.2.3");
   CHECK(proxy["args"][0].as<std::string>() == "proxy");
@@ -246,7 +246,7 @@ TEST_CASE("quoted strings stay strings in injected documents") {
   CHECK(annotations["prometheus.io/port"].Tag() == "!");
   CHECK(annotations["prometheus.io/scrape"].Tag() == "!");
   auto status = nlohmann::json::parse(annotations["sidecar.istio.io/status"].as<std::string>());
-  CHECK(status["initContainers"][1] == "mesh-proxy");
+  CHECK(status["initContainers"][1] == "istio-proxy");
 }
 
 TEST_CASE("the proxy learns the original probes; the opt-out keeps them") {
