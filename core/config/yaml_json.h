@@ -1,0 +1,40 @@
+// Internal to core/config: turns a yaml-cpp node into nlohmann::json the way Kubernetes
+// reads YAML (sigs.k8s.io/yaml, i.e. go-yaml v2), and records where each value came from.
+//
+// Typing of plain (unquoted) scalars follows go-yaml v2 so that a file means here what it
+// means to kubectl: null, ~ and empty are null; true/false and YAML 1.1's yes/no/on/off/y/n
+// are booleans; 10, -3, 0x1f, 0o17, 0755 (octal) are integers; 1.5, 1e3, .inf are floats;
+// anything else is a string. Quoted scalars, block scalars and !!str are always strings.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "core/config/resource.h"
+
+namespace mesh::core::config::detail {
+
+struct ConvertError {
+  Position position;
+  std::string pointer;  // where in the converted value, as a JSON pointer
+  std::string message;
+};
+
+// Limits that keep hostile input (alias bombs, deep nesting) from exhausting memory or stack.
+constexpr std::size_t kMaxValues = 200'000;
+constexpr int kMaxDepth = 128;
+
+// Converts `node`; positions are keyed by JSON pointer relative to `node`, with the
+// yaml-cpp line shifted by `lineOffset` (the document's first line in its file). A map
+// entry's position is its key's, so an empty value still points at the line naming it.
+// Returns false, with the first problem in `error`, for duplicate keys, non-scalar keys,
+// a bad explicit tag, or a limit exceeded.
+bool yamlToJson(const YAML::Node& node, int lineOffset, nlohmann::json& out,
+                PositionTable& positions, ConvertError& error);
+
+Position positionOf(const YAML::Mark& mark, int lineOffset);
+
+}  // namespace mesh::core::config::detail
