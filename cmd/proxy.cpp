@@ -1,0 +1,88 @@
+// `mesh proxy --config FILE`: the sidecar, running from a static snapshot file (the same
+// JSON model pilot sends). Flags only; the proxy itself is proxy/server/proxy_server.h.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cmd/command.h"
+#include "core/base/log.h"
+#include "proxy/server/proxy_server.h"
+
+namespace mesh::cmd {
+
+namespace {
+
+struct ProxyFlags {
+  proxy::ServerOptions server;
+  std::string logLevel = "info";
+  std::string accessLog;
+  std::vector<std::string> labels;
+};
+
+void addProxy(CLI::App& app, Context& ctx) {
+  auto* sub = app.add_subcommand("proxy", "Run the sidecar proxy");
+  auto flags = std::make_shared<ProxyFlags>();
+  sub->add_option("--config", flags->server.configPath,
+                  "Snapshot file (JSON: listeners, routeTables, clusters); SIGHUP reloads it")
+      ->required();
+  sub->add_option("--admin", flags->server.adminAddress,
+                  "Admin address, ip:port (port 0 picks one; empty disables)")
+      ->capture_default_str();
+  sub->add_option("--readiness", flags->server.readinessAddress,
+                  "Readiness address serving /healthz/ready (port 0 picks one; empty disables)")
+      ->capture_default_str();
+  sub->add_option("--concurrency", flags->server.concurrency, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  sub->add_option("--drain-seconds", flags->server.drainSeconds,
+                  "Grace period for requests in flight on SIGTERM")
+      ->capture_default_str();
+  sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");
+  sub->add_option("--namespace", flags->server.proxy.ns, "This workload's namespace");
+  sub->add_option("--label", flags->labels, "This workload's labels, key=value (repeatable)");
+  sub->add_option("--request-headers-timeout-ms", flags->server.proxy.requestHeadersTimeoutMs,
+                  "Time a client has to send a request head (408 after)")
+      ->capture_default_str();
+  sub->callback([&ctx, flags] {
+    core::LogLevel level;
+    if (!core::parseLogLevel(flags->logLevel, level)) {
+      std::fprintf(stderr, "mesh proxy: unknown --log-level \"%s\"\n", flags->logLevel.c_str());
+      ctx.exitCode = 2;
+      return;
+    }
+    core::Log::setLevel(level);
+    for (const auto& label : flags->labels) {
+      auto eq = label.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "mesh proxy: --label wants key=value, got \"%s\"\n", label.c_str());
+        ctx.exitCode = 2;
+        return;
+      }
+      flags->server.proxy.labels[label.substr(0, eq)] = label.substr(eq + 1);
+    }
+    std::FILE* accessLog = nullptr;
+    if (flags->accessLog == "-") {
+      accessLog = stdout;
+    } else if (!flags->accessLog.empty()) {
+      accessLog = std::fopen(flags->accessLog.c_str(), "a");
+      if (!accessLog) {
+        std::fprintf(stderr, "mesh proxy: cannot open access log %s\n", flags->accessLog.c_str());
+        ctx.exitCode = 1;
+        return;
+      }
+    }
+    flags->server.proxy.accessLog = accessLog;
+    proxy::ProxyServer server(flags->server);
+    ctx.exitCode = server.run();
+    if (accessLog && accessLog != stdout) std::fclose(accessLog);
+  });
+}
+
+}  // namespace
+
+MESH_COMMAND("proxy", addProxy);
+
+}  // namespace mesh::cmd

@@ -1,0 +1,317 @@
+#include "proxy/http/active_request.h"
+
+#include <cstdio>
+#include <random>
+
+#include "core/base/log.h"
+#include "core/http/chars.h"
+#include "core/http/serializer.h"
+#include "proxy/http/filters/cors_filter.h"
+#include "proxy/http/filters/fault_filter.h"
+#include "proxy/http/http_connection.h"
+#include "proxy/http/response_flags.h"
+#include "proxy/http/router_filter.h"
+
+namespace mesh::proxy {
+
+namespace {
+// A client that reads slower than the upstream sends: stop reading the upstream above this.
+constexpr size_t kHighWatermark = 1024 * 1024;
+// Body bytes held while the chain has not reached the router.
+constexpr size_t kMaxHeldBody = 1024 * 1024;
+
+// A random version-4 UUID for x-request-id.
+std::string uuid4(std::mt19937_64& rng) {
+  uint64_t a = rng(), b = rng();
+  a = (a & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+  b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  char out[37];
+  std::snprintf(out, sizeof(out), "%08x-%04x-%04x-%04x-%012llx",
+                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
+                static_cast<unsigned>(a & 0xffff), static_cast<unsigned>(b >> 48),
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return out;
+}
+}  // namespace
+
+ActiveRequest::ActiveRequest(HttpConnection& connection, WorkerContext& worker,
+                             RequestState state, std::shared_ptr<const RuntimeConfig> config,
+                             const std::string& routeTable)
+    : connection_(connection),
+      worker_(worker),
+      state_(std::move(state)),
+      config_(std::move(config)),
+      routeTableName_(routeTable),
+      startTime_(std::chrono::steady_clock::now()) {
+  headRequest_ = state_.method == core::http::Method::head;
+}
+
+ActiveRequest::~ActiveRequest() = default;
+
+void ActiveRequest::start() {
+  // Envoy's request decoration: an id to follow the request through the mesh, and who
+  // the client was.
+  auto& h = state_.headers;
+  if (!h.has("x-request-id")) h.set("x-request-id", uuid4(worker_.rng));
+  std::string peerIp = state_.peer.ip();
+  if (auto xff = h.get("x-forwarded-for")) {
+    std::string joined(*xff);
+    joined.append(", ").append(peerIp);
+    h.set("x-forwarded-for", joined);
+  } else {
+    h.set("x-forwarded-for", peerIp);
+  }
+  if (!h.has("x-forwarded-proto")) h.set("x-forwarded-proto", state_.scheme);
+
+  if (state_.method == core::http::Method::connect) {
+    sendLocalReply(405, "CONNECT is not supported on this listener\n", 0);
+    return;
+  }
+  const CompiledRouteTable* table = config_ ? config_->routeTable(routeTableName_) : nullptr;
+  if (table) {
+    RouteRequest rr;
+    rr.method = state_.methodName;
+    rr.scheme = state_.scheme;
+    rr.authority = state_.authority;
+    rr.path = state_.pathOnly();
+    rr.query = state_.query();
+    rr.headers = &state_.headers;
+    rr.port = state_.port;
+    rr.sourceLabels = &worker_.options.labels;
+    rr.sourceNamespace = worker_.options.ns;
+    route_ = table->match(rr);
+  }
+  if (!route_) {
+    sendLocalReply(404, "no route for host \"" + state_.authority + "\" and path \"" +
+                            std::string(state_.pathOnly()) + "\"\n",
+                   kNoRoute);
+    return;
+  }
+  const auto& cfg = *route_.route->config;
+  if (cfg.cors) filters_.push_back(std::make_unique<CorsFilter>());
+  if (cfg.fault) filters_.push_back(std::make_unique<FaultFilter>());
+  auto router = std::make_unique<RouterFilter>();
+  router_ = router.get();
+  filters_.push_back(std::move(router));
+  // A client that waits for "100 Continue" gets it from us; the upstream never sees Expect.
+  if (auto expect = h.get("expect"); expect && core::http::equalsIgnoreCase(*expect, "100-continue")) {
+    h.remove("expect");
+    connection_.write("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  runFilters();
+}
+
+void ActiveRequest::runFilters() {
+  while (nextFilter_ < filters_.size() && !finished_ && !responseStarted_) {
+    HttpFilter& filter = *filters_[nextFilter_++];
+    if (&filter == router_) routerStarted_ = true;
+    if (filter.onRequestHeaders(*this) == FilterStatus::kStop) break;
+  }
+  if (routerStarted_ && router_ && !finished_) {
+    if (!heldBody_.empty()) {
+      std::string held = std::move(heldBody_);
+      heldBody_.clear();
+      router_->onRequestData(held);
+      connection_.resumeReading();
+    }
+    if (requestComplete_) router_->onRequestEnd();
+  }
+}
+
+void ActiveRequest::continueDecoding() { runFilters(); }
+
+void ActiveRequest::onRequestData(std::string_view piece) {
+  bytesReceived_ += piece.size();
+  if (finished_) return;
+  if (routerStarted_ && router_) {
+    router_->onRequestData(piece);
+    return;
+  }
+  heldBody_.append(piece);
+  if (heldBody_.size() > kMaxHeldBody) connection_.pauseReading();
+}
+
+void ActiveRequest::onRequestComplete() {
+  requestComplete_ = true;
+  if (finished_) return;
+  if (routerStarted_ && router_ && heldBody_.empty()) router_->onRequestEnd();
+  if (responseComplete_) finish();
+}
+
+void ActiveRequest::onDownstreamWritable() {
+  if (router_ && !downstreamBackedUp()) router_->onDownstreamWritable();
+}
+
+bool ActiveRequest::downstreamBackedUp() const {
+  return connection_.writeQueueSize() > kHighWatermark;
+}
+
+void ActiveRequest::pauseDownstreamReading() { connection_.pauseReading(); }
+void ActiveRequest::resumeDownstreamReading() { connection_.resumeReading(); }
+
+void ActiveRequest::onDownstreamTunnelData(std::string_view data) {
+  bytesReceived_ += data.size();
+  if (router_) router_->onDownstreamTunnelData(data);
+}
+
+void ActiveRequest::onDownstreamClosed() {
+  if (finished_) return;
+  flags_ |= kDownstreamConnectionTermination;
+  if (router_) router_->onDownstreamReset();
+  finished_ = true;
+  writeAccessLog();
+}
+
+void ActiveRequest::applyResponseFilters(int status, core::http::HeaderMap& headers) {
+  for (size_t i = std::min(nextFilter_, filters_.size()); i-- > 0;) {
+    filters_[i]->onResponseHeaders(*this, status, headers);
+  }
+  if (flags_ && status >= 400) {
+    std::string f = responseFlagsString(flags_);
+    headers.set(kResponseFlagsHeader, f);
+  } else if (flags_ & (kUpstreamRetryLimitExceeded | kFaultInjected | kDelayInjected)) {
+    headers.set(kResponseFlagsHeader, responseFlagsString(flags_));
+  }
+  if (!state_.keepAlive || connection_.isDraining()) headers.set("connection", "close");
+}
+
+void ActiveRequest::sendLocalReply(int status, std::string_view body, uint32_t flags,
+                                   core::http::HeaderMap* extra) {
+  if (finished_ || responseStarted_) return;
+  flags_ |= flags;
+  for (uint32_t bit = 1; bit <= kUpstreamProtocolError; bit <<= 1) {
+    if (flags & bit) worker_.stats.flagCounter(bit).inc();
+  }
+  core::http::HeaderMap headers;
+  if (extra) headers = *extra;
+  applyResponseFilters(status, headers);
+  status_ = status;
+  responseStarted_ = true;
+  scratch_.clear();
+  core::http::appendLocalReply(scratch_, {.status = status, .body = body,
+                                          .headRequest = headRequest_, .headers = &headers});
+  bytesSent_ += body.size();
+  connection_.write(std::move(scratch_));
+  scratch_ = std::string();
+  responseComplete_ = true;
+  finish();
+}
+
+void ActiveRequest::encodeHeaders(int status, std::string_view reason,
+                                  core::http::HeaderMap& headers, bool chunked, bool hasLength) {
+  if (finished_) return;
+  status_ = status;
+  responseStarted_ = true;
+  // Hop-by-hop lines describe the upstream connection, not ours.
+  headers.remove("connection");
+  headers.remove("keep-alive");
+  headers.remove("proxy-connection");
+  headers.remove("transfer-encoding");
+  bool bodyless = headRequest_ || status == 204 || status == 304 || (status >= 100 && status < 200);
+  responseChunked_ = false;
+  if (status == 101) {
+    headers.set("connection", "upgrade");
+  } else if (!bodyless && (chunked || !hasLength)) {
+    if (state_.version.minor >= 1) {
+      headers.set("transfer-encoding", "chunked");
+      responseChunked_ = true;
+    } else {
+      state_.keepAlive = false;  // an HTTP/1.0 client reads to the close
+    }
+  }
+  applyResponseFilters(status, headers);
+  scratch_.clear();
+  core::http::appendResponseHead(scratch_, status, headers, reason);
+  connection_.write(std::move(scratch_));
+  scratch_ = std::string();
+}
+
+void ActiveRequest::encodeData(std::string_view piece) {
+  if (finished_ || piece.empty()) return;
+  bytesSent_ += piece.size();
+  std::string out;
+  if (responseChunked_) {
+    core::http::ChunkHeader size(piece.size());
+    out.reserve(size.view().size() + piece.size() + 2);
+    out.append(size.view());
+    out.append(piece);
+    out.append(core::http::kCrlf);
+  } else {
+    out.assign(piece);
+  }
+  connection_.write(std::move(out));
+}
+
+void ActiveRequest::encodeComplete() {
+  if (finished_) return;
+  if (responseChunked_) connection_.write(std::string(core::http::kLastChunk));
+  responseComplete_ = true;
+  finish();
+}
+
+void ActiveRequest::resetStream(uint32_t flags) {
+  if (finished_) return;
+  flags_ |= flags;
+  finished_ = true;
+  writeAccessLog();
+  connection_.closeNow();
+}
+
+void ActiveRequest::startTunnel() {
+  tunnel_ = true;
+  connection_.enterTunnel();
+}
+
+void ActiveRequest::tunnelWrite(std::string_view data) {
+  bytesSent_ += data.size();
+  connection_.write(std::string(data));
+}
+
+void ActiveRequest::endTunnel() {
+  if (finished_) return;
+  finished_ = true;
+  writeAccessLog();
+  connection_.onRequestFinished(false);
+}
+
+void ActiveRequest::finish() {
+  if (finished_) return;
+  // The client may still be sending a body we no longer need; then the connection closes.
+  finished_ = true;
+  writeAccessLog();
+  connection_.onRequestFinished(state_.keepAlive);
+}
+
+void ActiveRequest::writeAccessLog() {
+  std::FILE* log = worker_.options.accessLog;
+  if (!log) return;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - startTime_)
+                .count();
+  auto id = state_.headers.get("x-request-id");
+  auto epochMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  auto quoted = [](std::string& out, std::string_view v) {
+    out.append(" \"").append(v.empty() ? std::string_view("-") : v).append("\"");
+  };
+  // [time] "METHOD path HTTP/1.x" status flags bytes-in bytes-out ms "upstream host"
+  // "cluster" "x-request-id" "authority" "client"
+  std::string line;
+  line.append("[").append(std::to_string(epochMs)).append("] \"");
+  line.append(state_.methodName).append(" ").append(state_.path).append(" HTTP/1.");
+  line.append(std::to_string(state_.version.minor)).append("\" ");
+  line.append(std::to_string(status_)).append(" ").append(responseFlagsString(flags_));
+  line.append(" ").append(std::to_string(bytesReceived_)).append(" ");
+  line.append(std::to_string(bytesSent_)).append(" ").append(std::to_string(ms));
+  quoted(line, upstreamHost_);
+  quoted(line, upstreamCluster_);
+  quoted(line, id ? *id : std::string_view());
+  quoted(line, state_.authority);
+  quoted(line, state_.peer.toString());
+  line.append("\n");
+  std::fwrite(line.data(), 1, line.size(), log);
+  std::fflush(log);
+}
+
+}  // namespace mesh::proxy

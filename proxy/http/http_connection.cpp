@@ -1,0 +1,292 @@
+#include "proxy/http/http_connection.h"
+
+#include "core/base/log.h"
+#include "core/http/chars.h"
+#include "core/http/serializer.h"
+#include "proxy/http/active_request.h"
+#include "proxy/http/response_flags.h"
+
+namespace mesh::proxy {
+
+using core::http::Flow;
+using core::http::ParseStatus;
+
+namespace {
+// Bytes of pipelined requests we hold before we stop reading from the client.
+constexpr size_t kMaxPendingBytes = 64 * 1024;
+
+// Splits an absolute-form target ("http://host:port/path?q") into its parts.
+bool splitAbsolute(std::string_view target, RequestState& state) {
+  size_t scheme = target.find("://");
+  if (scheme == std::string_view::npos || scheme == 0) return false;
+  state.scheme.assign(target.substr(0, scheme));
+  for (char& c : state.scheme) c = core::http::asciiLower(c);
+  std::string_view rest = target.substr(scheme + 3);
+  size_t slash = rest.find_first_of("/?");
+  state.authority.assign(rest.substr(0, slash));
+  // Origin-form always starts with '/', even when the URI had only a query.
+  std::string path(1, '/');
+  if (slash != std::string_view::npos) {
+    path.append(rest.substr(rest[slash] == '/' ? slash + 1 : slash));
+  }
+  state.path = std::move(path);
+  return !state.authority.empty();
+}
+}  // namespace
+
+HttpConnection::HttpConnection(WorkerContext& worker, std::unique_ptr<core::TcpStream> stream,
+                               std::string routeTable, uint32_t port, ClosedCallback onClosed)
+    : worker_(worker),
+      routeTable_(std::move(routeTable)),
+      port_(port),
+      onClosed_(std::move(onClosed)),
+      peer_(stream->peerAddress()),
+      stream_(std::move(stream)),
+      timer_(std::make_unique<core::Timer>(worker.loop)),
+      resumeTimer_(std::make_unique<core::Timer>(worker.loop)),
+      parser_(std::make_unique<core::http::RequestParser>(
+          static_cast<core::http::RequestHandler&>(*this))) {
+  ++worker_.activeConnections;
+  worker_.stats.downstreamConnections.inc();
+  worker_.stats.downstreamConnectionsActive.add(1);
+}
+
+HttpConnection::~HttpConnection() {
+  active_.reset();
+  --worker_.activeConnections;
+  worker_.stats.downstreamConnectionsActive.sub(1);
+}
+
+void HttpConnection::start() {
+  stream_->setNoDelay(true);
+  armTimer(TimerMode::idle);
+  resumeReading();
+  if (!reading_) closeNow();
+}
+
+void HttpConnection::drain() {
+  if (closed_) return;
+  if (!active_ && pending_.empty() && !parser_->messageInProgress()) closeNow();
+}
+
+void HttpConnection::write(std::string data) {
+  if (closed_) return;
+  core::Status s = stream_->write(std::move(data), [this](core::Status status) {
+    if (!status.ok()) {
+      closeNow();
+      return;
+    }
+    if (active_) active_->onDownstreamWritable();
+  });
+  if (!s.ok()) closeNow();
+}
+
+size_t HttpConnection::writeQueueSize() const { return closed_ ? 0 : stream_->writeQueueSize(); }
+
+void HttpConnection::pauseReading() {
+  if (reading_ && !closed_) stream_->stopReading();
+  reading_ = false;
+}
+
+void HttpConnection::resumeReading() {
+  if (reading_ || closed_) return;
+  reading_ = stream_->startReading(*this).ok();
+}
+
+void HttpConnection::armTimer(TimerMode mode) {
+  timerMode_ = mode;
+  uint32_t ms = mode == TimerMode::idle ? worker_.options.idleTimeoutMs
+                                        : worker_.options.requestHeadersTimeoutMs;
+  timer_->start(std::chrono::milliseconds(ms), [this] { onTimer(); });
+}
+
+void HttpConnection::onTimer() {
+  if (closed_ || active_) return;
+  if (timerMode_ == TimerMode::head) {
+    LOG_DEBUG("http", peer_.toString(), ": request head not complete in time");
+    worker_.stats.protocolError("header_timeout").inc();
+    write(core::http::localReply({.status = 408, .body = "request headers not received in time\n",
+                                  .close = true}));
+    closeAfterWrite();
+    return;
+  }
+  closeNow();
+}
+
+void HttpConnection::onData(core::ByteView data) {
+  if (closing_ || closed_) return;
+  std::string_view bytes(data.data(), data.size());
+  if (tunnel_) {
+    if (active_) active_->onDownstreamTunnelData(bytes);
+    return;
+  }
+  if (awaitingResponse_) {
+    pending_.append(bytes);
+    if (pending_.size() > kMaxPendingBytes) pauseReading();
+    return;
+  }
+  if (!active_ && timerMode_ == TimerMode::idle) armTimer(TimerMode::head);
+  feedLoop(bytes);
+}
+
+void HttpConnection::feedLoop(std::string_view data) {
+  while (!closed_ && !closing_) {
+    auto result = parser_->feed(data);
+    data.remove_prefix(result.consumed);
+    switch (result.status) {
+      case ParseStatus::more:
+        return;
+      case ParseStatus::paused:
+        if (startPending_) {
+          startPending_ = false;
+          if (active_) active_->start();
+          continue;  // the body, or the end of a request without one
+        }
+        pending_.assign(data);
+        awaitingResponse_ = true;
+        return;
+      case ParseStatus::upgrade:
+        pending_.assign(data);  // the first bytes of the new protocol
+        awaitingResponse_ = true;
+        return;
+      case ParseStatus::closed:
+        noMoreRequests_ = true;
+        awaitingResponse_ = true;
+        return;
+      case ParseStatus::error:
+        protocolError();
+        return;
+    }
+  }
+}
+
+Flow HttpConnection::onHead(core::http::RequestHead& head) {
+  timer_->stop();
+  RequestState state;
+  state.headers = head.headers;  // a deep copy: the request owns its bytes
+  state.method = head.method;
+  state.methodName = std::string(head.methodName);
+  state.version = head.version;
+  state.keepAlive = head.keepAlive;
+  state.upgrade = head.upgrade;
+  state.chunked = head.chunked;
+  state.contentLength = head.contentLength;
+  state.peer = peer_;
+  state.port = port_;
+  std::string_view target = head.target;
+  if (!target.empty() && target.front() != '/' && target != "*" &&
+      head.method != core::http::Method::connect) {
+    if (!splitAbsolute(target, state)) state.path = std::string(target);
+  } else {
+    state.path = std::string(target);
+    if (auto host = head.headers.get("host")) state.authority = std::string(*host);
+  }
+  if (!state.headers.has("host") && !state.authority.empty()) {
+    state.headers.set("host", state.authority);
+  }
+  worker_.stats.downstreamRequests.inc();
+  active_ = std::make_unique<ActiveRequest>(*this, worker_, std::move(state), worker_.config,
+                                            routeTable_);
+  startPending_ = true;
+  return Flow::pause;
+}
+
+void HttpConnection::onBody(std::string_view piece) {
+  if (active_) active_->onRequestData(piece);
+}
+
+Flow HttpConnection::onMessageComplete(const core::http::HeaderMap&) {
+  if (active_) active_->onRequestComplete();
+  return Flow::pause;
+}
+
+void HttpConnection::onRequestFinished(bool keepAlive) {
+  bool requestDone = active_ && active_->requestComplete();
+  if (active_) core::deferredDelete(worker_.loop, std::move(active_));
+  if (closed_) return;
+  if (!keepAlive || !requestDone || noMoreRequests_ || worker_.draining) {
+    closeAfterWrite();
+    return;
+  }
+  awaitingResponse_ = false;
+  armTimer(TimerMode::idle);
+  resumeReading();
+  if (pending_.empty()) return;
+  // Next turn: the request that just ended may still be on the stack.
+  resumeTimer_->start(std::chrono::milliseconds(0), [this] {
+    std::string data = std::move(pending_);
+    pending_.clear();
+    if (!active_) armTimer(TimerMode::head);
+    feedLoop(data);
+  });
+}
+
+void HttpConnection::enterTunnel() {
+  tunnel_ = true;
+  timer_->stop();
+  if (!pending_.empty() && active_) {
+    std::string data = std::move(pending_);
+    pending_.clear();
+    active_->onDownstreamTunnelData(data);
+  }
+  resumeReading();
+}
+
+void HttpConnection::protocolError() {
+  const auto& err = parser_->error();
+  worker_.stats.protocolError(core::http::parseErrorKindName(err.kind)).inc();
+  worker_.stats.flagCounter(kDownstreamProtocolError).inc();
+  LOG_DEBUG("http", peer_.toString(), ": bad request: ", err.reason);
+  if (active_ && active_->responseStarted()) {
+    closeNow();
+    return;
+  }
+  if (active_) {
+    active_->onDownstreamClosed();
+    core::deferredDelete(worker_.loop, std::move(active_));
+  }
+  core::http::HeaderMap headers;
+  headers.addView(kResponseFlagsHeader, "DPE");
+  std::string body = std::string(err.reason) + "\n";
+  write(core::http::localReply(
+      {.status = err.status, .body = body, .close = true, .headers = &headers}));
+  if (worker_.options.accessLog) {
+    std::fprintf(worker_.options.accessLog, "- \"- - -\" %d DPE 0 0 0 \"-\" \"-\" \"%s\"\n",
+                 err.status, peer_.toString().c_str());
+  }
+  closeAfterWrite();
+}
+
+void HttpConnection::closeAfterWrite() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  pauseReading();
+  timer_->start(std::chrono::seconds(5), [this] { closeNow(); });
+  core::Status s = stream_->shutdown([this](core::Status) { closeNow(); });
+  if (!s.ok()) closeNow();
+}
+
+void HttpConnection::closeNow() {
+  if (closed_) return;
+  closed_ = true;
+  if (active_) {
+    active_->onDownstreamClosed();
+    core::deferredDelete(worker_.loop, std::move(active_));
+  }
+  timer_->stop();
+  resumeTimer_->stop();
+  stream_->close();
+  if (onClosed_) onClosed_(*this);
+}
+
+void HttpConnection::onEof() {
+  if (tunnel_ && active_) {
+    active_->endTunnel();
+    return;
+  }
+  closeNow();
+}
+
+void HttpConnection::onError(const core::Status&) { closeNow(); }
+
+}  // namespace mesh::proxy

@@ -1,0 +1,39 @@
+#include "proxy/router/string_matcher.h"
+
+#include "core/http/chars.h"
+
+namespace mesh::proxy {
+
+using core::model::StringMatch;
+
+core::Result<StringMatcher> StringMatcher::compile(const StringMatch& match, bool ignoreCase) {
+  StringMatcher m;
+  m.kind_ = match.kind;
+  m.value_ = match.value;
+  m.ignoreCase_ = ignoreCase;
+  if (match.kind == StringMatch::Kind::regex) {
+    try {
+      auto flags = std::regex::ECMAScript | (ignoreCase ? std::regex::icase : std::regex::flag_type{});
+      m.regex_ = std::make_shared<const std::regex>(match.value, flags);
+    } catch (const std::regex_error& e) {
+      return core::error(core::Code::invalid, "bad regex \"" + match.value + "\": " + e.what());
+    }
+  }
+  return m;
+}
+
+bool StringMatcher::matches(std::string_view input) const {
+  switch (kind_) {
+    case StringMatch::Kind::exact:
+      return ignoreCase_ ? core::http::equalsIgnoreCase(input, value_) : input == value_;
+    case StringMatch::Kind::prefix:
+      if (input.size() < value_.size()) return false;
+      return ignoreCase_ ? core::http::equalsIgnoreCase(input.substr(0, value_.size()), value_)
+                         : input.substr(0, value_.size()) == value_;
+    case StringMatch::Kind::regex:
+      return std::regex_match(input.begin(), input.end(), *regex_);
+  }
+  return false;
+}
+
+}  // namespace mesh::proxy

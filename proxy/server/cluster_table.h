@@ -1,0 +1,41 @@
+// ClusterTable: one worker thread's side of the clusters: a load balancer per cluster and a
+// connection pool per host. Rebuilt on each config update, keeping the entries whose
+// ClusterInfo is carried over so their pooled connections stay warm. Touched only by its
+// worker's thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/loop/loop.h"
+#include "proxy/server/runtime_config.h"
+#include "proxy/upstream/conn_pool.h"
+#include "proxy/upstream/load_balancer.h"
+
+namespace mesh::proxy {
+
+class ClusterTable {
+ public:
+  struct Entry {
+    std::shared_ptr<const ClusterInfo> info;
+    std::unique_ptr<LoadBalancer> lb;
+    std::map<const Host*, std::shared_ptr<ConnPool>> pools;
+    std::shared_ptr<ConnPool> pool(core::Loop& loop, Host& host);
+  };
+
+  ClusterTable(core::Loop& loop, uint64_t seed) : loop_(loop), seed_(seed) {}
+  void update(const RuntimeConfig& config);
+  Entry* find(const std::string& name);
+  void closeIdle();
+  // Drops every entry (stop); pools still referenced by requests live until those end.
+  void clear();
+
+ private:
+  core::Loop& loop_;
+  uint64_t seed_;
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,388 @@
+#include "proxy/server/proxy_server.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "core/base/log.h"
+#include "core/loop/signals.h"
+#include "core/loop/timer.h"
+#include "proxy/admin/admin_server.h"
+#include "proxy/server/worker.h"
+
+namespace mesh::proxy {
+
+using core::Code;
+using core::Result;
+using core::SocketAddress;
+
+core::Result<core::model::Snapshot> loadSnapshotFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return core::error(Code::not_found, path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return core::error(Code::invalid, path + ": not a JSON object");
+  }
+  auto snapshot = core::model::parseSnapshot(json);
+  if (!snapshot.ok()) return core::error(Code::invalid, path + ": " + snapshot.status().message());
+  return snapshot;
+}
+
+namespace {
+
+// Binds (without listening) a SO_REUSEPORT socket to pick a free port for a listener that
+// asked for port 0; the workers then bind the same port. The socket stays open for the
+// life of the process so that nobody else takes the port between the two binds.
+Result<uint16_t> reservePort(const SocketAddress& address, std::vector<int>& reserved) {
+  int fd = ::socket(address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return core::error(Code::internal, "socket failed");
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  if (::bind(fd, address.raw(), address.rawSize()) != 0) {
+    ::close(fd);
+    return core::error(Code::unavailable, "bind " + address.toString() + " failed");
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  reserved.push_back(fd);
+  return SocketAddress::fromSockaddr(reinterpret_cast<sockaddr*>(&bound)).port();
+}
+
+}  // namespace
+
+struct ProxyServer::State {
+  explicit State(ServerOptions o) : options(std::move(o)), stats(registry) {}
+
+  ServerOptions options;
+  core::metrics::Registry registry;
+  ProxyStats stats;
+  core::Loop loop;
+  std::shared_ptr<const RuntimeConfig> config;
+  // Listener name -> the address its workers bound (the real port when 0 was asked).
+  std::map<std::string, SocketAddress> bound;
+  std::vector<int> reserved;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<AdminServer> admin;
+  std::unique_ptr<AdminServer> readiness;
+  std::unique_ptr<core::Signal> sigterm, sigint, sighup;
+  std::unique_ptr<core::Timer> drainTimer;
+  bool ready = false;
+  bool draining = false;
+  std::chrono::steady_clock::time_point drainDeadline;
+
+  Result<SocketAddress> listenerAddress(const core::model::Listener& l) {
+    if (l.port > 65535) return core::error(Code::invalid, "listener " + l.name + ": bad port");
+    auto address = SocketAddress::parse(l.address, static_cast<uint16_t>(l.port));
+    if (!address.ok()) return address.status();
+    if (l.port == 0) {
+      auto port = reservePort(*address, reserved);
+      if (!port.ok()) return port.status();
+      return address->withPort(*port);
+    }
+    return *address;
+  }
+
+  // Binds listeners that are new in `next` on every worker; before start() this runs on
+  // the main thread, afterwards through post().
+  core::Status addListeners(const core::model::Snapshot& next, bool started) {
+    for (const auto& l : next.listeners) {
+      if (bound.count(l.name)) continue;
+      auto at = listenerAddress(l);
+      if (!at.ok()) return at.status();
+      bound[l.name] = *at;
+      for (auto& w : workers) {
+        if (!started) {
+          if (core::Status s = w->addListener(l, *at); !s.ok()) return s;
+        } else {
+          Worker* raw = w.get();
+          raw->post([raw, l, address = *at] {
+            if (core::Status s = raw->addListener(l, address); !s.ok()) {
+              LOG_ERROR("proxy", "listener ", l.name, ": ", s.message());
+            }
+          });
+        }
+      }
+      LOG_INFO("proxy", "listener ", l.name, " on ", at->toString());
+    }
+    return {};
+  }
+
+  void removeListeners(const core::model::Snapshot& next) {
+    for (auto it = bound.begin(); it != bound.end();) {
+      bool kept = false;
+      for (const auto& l : next.listeners) kept = kept || l.name == it->first;
+      if (kept) {
+        ++it;
+        continue;
+      }
+      std::string name = it->first;
+      for (auto& w : workers) {
+        Worker* raw = w.get();
+        raw->post([raw, name] { raw->removeListener(name); });
+      }
+      it = bound.erase(it);
+    }
+  }
+
+  void reload() {
+    auto snapshot = loadSnapshotFile(options.configPath);
+    std::shared_ptr<const RuntimeConfig> next;
+    if (snapshot.ok()) {
+      auto built = RuntimeConfig::build(
+          std::make_shared<const core::model::Snapshot>(std::move(*snapshot)), config.get(),
+          core::Clock::real());
+      if (built.ok()) {
+        next = std::move(*built);
+      } else {
+        snapshot = built.status();
+      }
+    }
+    if (!next) {
+      stats.configReloadError.inc();
+      LOG_ERROR("proxy", "reload failed, keeping version \"", config->snapshot().version,
+                "\": ", snapshot.status().message());
+      return;
+    }
+    if (core::Status s = addListeners(next->snapshot(), true); !s.ok()) {
+      stats.configReloadError.inc();
+      LOG_ERROR("proxy", "reload failed, keeping the running config: ", s.message());
+      return;
+    }
+    removeListeners(next->snapshot());
+    config = next;
+    for (auto& w : workers) {
+      Worker* raw = w.get();
+      raw->post([raw, next] { raw->setConfig(next); });
+    }
+    stats.configReloadOk.inc();
+    LOG_INFO("proxy", "config version \"", config->snapshot().version, "\" loaded from ",
+             options.configPath);
+  }
+
+  void beginDrain() {
+    if (draining) return;
+    draining = true;
+    ready = false;
+    LOG_INFO("proxy", "draining: no new connections, ", options.drainSeconds,
+             " s for requests in flight");
+    for (auto& w : workers) {
+      Worker* raw = w.get();
+      raw->post([raw] { raw->drain(); });
+    }
+    drainDeadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.drainSeconds);
+    drainTimer = std::make_unique<core::Timer>(loop);
+    drainTimer->startRepeating(std::chrono::milliseconds(20), [this] {
+      uint64_t active = 0;
+      for (auto& w : workers) active += w->activeConnections();
+      if (active == 0 || std::chrono::steady_clock::now() >= drainDeadline) {
+        if (active) LOG_WARN("proxy", "grace period over with ", active, " connections open");
+        shutdown();
+      }
+    });
+  }
+
+  void shutdown() {
+    for (auto& w : workers) {
+      Worker* raw = w.get();
+      raw->post([raw] { raw->stop(); });
+    }
+    drainTimer.reset();
+    sigterm.reset();
+    sigint.reset();
+    sighup.reset();
+    if (admin) admin->close();
+    if (readiness) readiness->close();
+  }
+
+  AdminResponse handleAdmin(const AdminRequest& r);
+  std::string clustersText() const;
+  std::string statsText() const;
+};
+
+std::string ProxyServer::State::clustersText() const {
+  std::string out;
+  for (const auto& [name, info] : config->clusters()) {
+    const auto& breaker = info->breaker();
+    using R = CircuitBreaker::Resource;
+    out += name + "::default_priority::max_connections::" +
+           std::to_string(breaker.limit(R::connections)) + "\n";
+    out += name + "::default_priority::max_pending_requests::" +
+           std::to_string(breaker.limit(R::pendingRequests)) + "\n";
+    out += name + "::default_priority::max_retries::" + std::to_string(breaker.limit(R::retries)) + "\n";
+    for (const auto& host : info->hosts()) {
+      std::string prefix = name + "::" + host->address.toString() + "::";
+      auto load = [](const std::atomic<uint64_t>& v) { return std::to_string(v.load()); };
+      out += prefix + "cx_active::" + load(host->activeConnections) + "\n";
+      out += prefix + "cx_connect_fail::" + load(host->connectFailures) + "\n";
+      out += prefix + "rq_active::" + load(host->activeRequests) + "\n";
+      out += prefix + "rq_total::" + load(host->requestsTotal) + "\n";
+      out += prefix + "rq_error::" + load(host->requestsFailed) + "\n";
+      out += prefix + "health_flags::" +
+             (info->isEjected(*host) ? "/failed_outlier_check" : "healthy") + "\n";
+    }
+  }
+  return out;
+}
+
+std::string ProxyServer::State::statsText() const {
+  std::string out = registry.render();
+  out += "# TYPE mesh_proxy_cluster_requests_total counter\n";
+  for (const auto& [name, info] : config->clusters()) {
+    out += "mesh_proxy_cluster_requests_total{cluster=\"" + name + "\"} " +
+           std::to_string(info->requestsTotal.load()) + "\n";
+  }
+  out += "# TYPE mesh_proxy_cluster_retries_total counter\n";
+  for (const auto& [name, info] : config->clusters()) {
+    out += "mesh_proxy_cluster_retries_total{cluster=\"" + name + "\"} " +
+           std::to_string(info->retries.load()) + "\n";
+  }
+  out += "# TYPE mesh_proxy_cluster_overflow_total counter\n";
+  for (const auto& [name, info] : config->clusters()) {
+    const auto& b = info->breaker();
+    using R = CircuitBreaker::Resource;
+    out += "mesh_proxy_cluster_overflow_total{cluster=\"" + name + "\"} " +
+           std::to_string(b.overflows(R::connections) + b.overflows(R::pendingRequests) +
+                          b.overflows(R::retries)) +
+           "\n";
+  }
+  return out;
+}
+
+AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
+  if (r.path == "/config_dump") {
+    return {200, core::model::toJson(config->snapshot()).dump(2) + "\n", "application/json"};
+  }
+  if (r.path == "/clusters") return {200, clustersText()};
+  if (r.path == "/stats" || r.path == "/stats/prometheus") {
+    return {200, statsText(), std::string(core::metrics::Registry::kContentType)};
+  }
+  if (r.path == "/ready") return ready ? AdminResponse{200, "LIVE\n"} : AdminResponse{503, "DRAINING\n"};
+  if (r.path == "/logging") {
+    auto level = r.query.find("level");
+    if (level == r.query.end()) {
+      return {200, "active level: " + std::string(core::logLevelName(core::Log::level())) + "\n"};
+    }
+    if (r.method != "POST") return {405, "use POST to change the log level\n"};
+    core::LogLevel parsed;
+    if (!core::parseLogLevel(level->second, parsed)) {
+      return {400, "unknown level \"" + level->second + "\" (trace, debug, info, warn, error, off)\n"};
+    }
+    core::Log::setLevel(parsed);
+    return {200, "active level: " + level->second + "\n"};
+  }
+  if (r.path == "/quitquitquit") {
+    if (r.method != "POST") return {405, "use POST /quitquitquit\n"};
+    // Answer first; the drain begins on the next loop turn.
+    auto timer = std::make_shared<core::Timer>(loop);
+    timer->start(std::chrono::milliseconds(1), [this, timer]() mutable {
+      beginDrain();
+      core::Timer* keep = timer.get();
+      (void)keep;
+      timer.reset();
+    });
+    return {200, "OK\n"};
+  }
+  if (r.path == "/" || r.path.empty()) {
+    return {200, "/config_dump /clusters /stats /stats/prometheus /ready /logging?level= "
+                 "/quitquitquit\n"};
+  }
+  return {404, "unknown admin path " + r.path + "\n"};
+}
+
+ProxyServer::ProxyServer(ServerOptions options)
+    : state_(std::make_unique<State>(std::move(options))) {}
+
+ProxyServer::~ProxyServer() {
+  if (state_) {
+    for (int fd : state_->reserved) ::close(fd);
+  }
+}
+
+int ProxyServer::run() {
+  State& s = *state_;
+  auto snapshot = loadSnapshotFile(s.options.configPath);
+  if (!snapshot.ok()) {
+    LOG_ERROR("proxy", snapshot.status().message());
+    return 1;
+  }
+  auto config = RuntimeConfig::build(
+      std::make_shared<const core::model::Snapshot>(std::move(*snapshot)), nullptr,
+      core::Clock::real());
+  if (!config.ok()) {
+    LOG_ERROR("proxy", s.options.configPath, ": ", config.status().message());
+    return 1;
+  }
+  s.config = *config;
+  s.stats.configReloadOk.inc();
+  for (unsigned i = 0; i < std::max(1u, s.options.concurrency); ++i) {
+    s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config));
+  }
+  if (core::Status st = s.addListeners(s.config->snapshot(), false); !st.ok()) {
+    LOG_ERROR("proxy", st.message());
+    for (auto& w : s.workers) w->stop();
+    for (auto& w : s.workers) {
+      w->start();
+      w->join();
+    }
+    return 1;
+  }
+  auto startAdmin = [&](std::unique_ptr<AdminServer>& server, const std::string& text,
+                         AdminServer::Handler handler) -> core::Status {
+    if (text.empty()) return {};
+    auto address = SocketAddress::parseHostPort(text);
+    if (!address.ok()) return address.status();
+    server = std::make_unique<AdminServer>(s.loop, std::move(handler));
+    return server->listen(*address);
+  };
+  core::Status st = startAdmin(s.admin, s.options.adminAddress,
+                               [&s](const AdminRequest& r) { return s.handleAdmin(r); });
+  if (st.ok()) {
+    st = startAdmin(s.readiness, s.options.readinessAddress, [&s](const AdminRequest& r) {
+      if (r.path == "/healthz/ready") {
+        return s.ready ? AdminResponse{200, "ready\n"} : AdminResponse{503, "not ready\n"};
+      }
+      return AdminResponse{404, "unknown path\n"};
+    });
+  }
+  if (!st.ok()) {
+    LOG_ERROR("proxy", "admin: ", st.message());
+    s.shutdown();
+    for (auto& w : s.workers) {
+      w->start();
+      w->join();
+    }
+    s.loop.run();
+    return 1;
+  }
+  std::string line = "listening";
+  if (s.admin) line += " admin=" + s.admin->address().toString();
+  if (s.readiness) line += " readiness=" + s.readiness->address().toString();
+  for (const auto& [name, address] : s.bound) line += " " + name + "=" + address.toString();
+  std::fprintf(s.options.announce, "%s\n", line.c_str());
+  std::fflush(s.options.announce);
+
+  s.sigterm = std::make_unique<core::Signal>(s.loop);
+  s.sigint = std::make_unique<core::Signal>(s.loop);
+  s.sighup = std::make_unique<core::Signal>(s.loop);
+  s.sigterm->start(SIGTERM, [&s](int) { s.beginDrain(); });
+  s.sigint->start(SIGINT, [&s](int) { s.beginDrain(); });
+  s.sighup->start(SIGHUP, [&s](int) { s.reload(); });
+  for (auto& w : s.workers) w->start();
+  s.ready = true;
+  LOG_INFO("proxy", "ready with config version \"", s.config->snapshot().version, "\", ",
+           s.workers.size(), " workers");
+  s.loop.run();
+  for (auto& w : s.workers) w->join();
+  s.workers.clear();
+  LOG_INFO("proxy", "stopped");
+  return 0;
+}
+
+}  // namespace mesh::proxy

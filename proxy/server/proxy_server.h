@@ -1,0 +1,48 @@
+// ProxyServer: `mesh proxy` as a whole. It loads the snapshot, starts the worker threads
+// with their listeners, serves the admin and readiness ports on the main thread, reloads
+// the snapshot file on SIGHUP (a bad file keeps the running config, is logged and counted),
+// and drains on SIGTERM/SIGINT or POST /quitquitquit: listeners close, in-flight requests
+// finish within the grace period, then the process exits 0.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/base/status.h"
+#include "core/loop/loop.h"
+#include "core/metrics/registry.h"
+#include "proxy/server/proxy_stats.h"
+#include "proxy/server/runtime_config.h"
+#include "proxy/server/worker_context.h"
+
+namespace mesh::proxy {
+
+struct ServerOptions {
+  std::string configPath;
+  std::string adminAddress = "127.0.0.1:15000";
+  std::string readinessAddress = "0.0.0.0:15021";
+  unsigned concurrency = 2;
+  unsigned drainSeconds = 5;
+  ProxyOptions proxy;
+  // Where the "listening ..." line goes (tests read it to find the ports).
+  std::FILE* announce = stdout;
+};
+
+// Reads and checks a snapshot file (JSON).
+core::Result<core::model::Snapshot> loadSnapshotFile(const std::string& path);
+
+class ProxyServer {
+ public:
+  explicit ProxyServer(ServerOptions options);
+  ~ProxyServer();
+  // Runs until drained and stopped; the process exit code.
+  int run();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,31 @@
+// The proxy's own counters, registered once in the process registry and shared by every
+// worker (relaxed atomics, see core/metrics/metrics.h). Rendered by the admin /stats.
+#pragma once
+
+#include <string_view>
+
+#include "core/metrics/registry.h"
+
+namespace mesh::proxy {
+
+struct ProxyStats {
+  explicit ProxyStats(core::metrics::Registry& registry);
+
+  // Per-flag and per-error-kind series are looked up once, here, not per request.
+  core::metrics::Counter& flagCounter(uint32_t flagBit);
+  core::metrics::Counter& protocolError(std::string_view kind);
+
+  core::metrics::Registry& registry;
+  core::metrics::Counter& downstreamRequests;
+  core::metrics::Counter& downstreamConnections;
+  core::metrics::Gauge& downstreamConnectionsActive;
+  core::metrics::Counter& upstreamRequests;
+  core::metrics::Counter& retries;
+  core::metrics::Counter& configReloadOk;
+  core::metrics::Counter& configReloadError;
+  core::metrics::Counter& tcpConnections;
+  core::metrics::Family<core::metrics::Counter>& flags;
+  core::metrics::Family<core::metrics::Counter>& protocolErrors;
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,51 @@
+#include "proxy/server/runtime_config.h"
+
+#include "core/model/json.h"
+
+namespace mesh::proxy {
+
+core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
+    core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock) {
+  auto config = std::make_shared<RuntimeConfig>();
+  config->snapshot_ = std::move(snapshot);
+  for (const auto& table : config->snapshot_->routeTables) {
+    auto compiled = CompiledRouteTable::compile(table);
+    if (!compiled.ok()) return compiled.status();
+    config->routeTables_[table.name] = std::move(*compiled);
+  }
+  for (const auto& cluster : config->snapshot_->clusters) {
+    if (previous) {
+      auto old = previous->clusters_.find(cluster.name);
+      if (old != previous->clusters_.end()) {
+        nlohmann::json a = old->second->config(), b = cluster;
+        if (a == b) {
+          config->clusters_[cluster.name] = old->second;
+          continue;
+        }
+      }
+    }
+    auto info = ClusterInfo::build(cluster, clock);
+    if (!info.ok()) return info.status();
+    config->clusters_[cluster.name] = std::move(*info);
+  }
+  return std::shared_ptr<const RuntimeConfig>(std::move(config));
+}
+
+const CompiledRouteTable* RuntimeConfig::routeTable(const std::string& name) const {
+  auto it = routeTables_.find(name);
+  return it == routeTables_.end() ? nullptr : it->second.get();
+}
+
+std::shared_ptr<const ClusterInfo> RuntimeConfig::cluster(const std::string& name) const {
+  auto it = clusters_.find(name);
+  return it == clusters_.end() ? nullptr : it->second;
+}
+
+const core::model::Listener* RuntimeConfig::listener(const std::string& name) const {
+  for (const auto& l : snapshot_->listeners) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+}  // namespace mesh::proxy

@@ -1,0 +1,41 @@
+// RuntimeConfig: a snapshot made ready for the data path: route tables compiled, clusters
+// built with resolved hosts. Immutable once built and shared by pointer with every worker
+// (shared_ptr<const RuntimeConfig>); a request keeps the one it started with, so a reload
+// never changes the rules under a request in flight.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/base/clock.h"
+#include "core/base/status.h"
+#include "core/model/snapshot.h"
+#include "proxy/router/route_table.h"
+#include "proxy/upstream/cluster_info.h"
+
+namespace mesh::proxy {
+
+class RuntimeConfig {
+ public:
+  // `previous` lends ClusterInfos for clusters whose config is unchanged, so their
+  // ejections, breaker counts and statistics survive a reload.
+  static core::Result<std::shared_ptr<const RuntimeConfig>> build(
+      core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock);
+
+  const core::model::Snapshot& snapshot() const { return *snapshot_; }
+  const core::model::SnapshotPtr& snapshotPtr() const { return snapshot_; }
+  const CompiledRouteTable* routeTable(const std::string& name) const;
+  std::shared_ptr<const ClusterInfo> cluster(const std::string& name) const;
+  const core::model::Listener* listener(const std::string& name) const;
+  const std::map<std::string, std::shared_ptr<const ClusterInfo>>& clusters() const {
+    return clusters_;
+  }
+
+ private:
+  core::model::SnapshotPtr snapshot_;
+  std::map<std::string, std::shared_ptr<const CompiledRouteTable>> routeTables_;
+  std::map<std::string, std::shared_ptr<const ClusterInfo>> clusters_;
+};
+
+}  // namespace mesh::proxy

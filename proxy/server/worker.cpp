@@ -1,0 +1,118 @@
+#include "proxy/server/worker.h"
+
+#include "core/base/log.h"
+#include "proxy/http/http_connection.h"
+#include "proxy/tcp/tcp_proxy.h"
+
+namespace mesh::proxy {
+
+Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
+               std::shared_ptr<const RuntimeConfig> config)
+    : index_(index), context_(loop_, options, stats, 0x9e3779b97f4a7c15ull * (index + 1)) {
+  wake_ = std::make_unique<core::Async>(loop_, [this] { runPosted(); });
+  setConfig(std::move(config));
+}
+
+Worker::~Worker() { join(); }
+
+core::Status Worker::addListener(const core::model::Listener& listener,
+                                 const core::SocketAddress& at) {
+  auto tcp = std::make_unique<core::TcpListener>(loop_);
+  std::string name = listener.name;
+  core::Status s = tcp->listen(
+      at, [this, name](std::unique_ptr<core::TcpStream> stream) { onAccept(name, std::move(stream)); },
+      core::ListenOptions{.reusePort = true});
+  if (!s.ok()) return s;
+  listeners_[name] = std::move(tcp);
+  return {};
+}
+
+void Worker::removeListener(const std::string& name) { listeners_.erase(name); }
+
+void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> stream) {
+  const core::model::Listener* listener = context_.config ? context_.config->listener(name) : nullptr;
+  if (!listener || context_.draining) return;  // the stream closes as it goes out of scope
+  if (listener->protocol == "tcp") {
+    auto session = std::make_unique<TcpProxySession>(
+        context_, std::move(stream), listener->cluster, [this](TcpProxySession& s) {
+          auto it = tcp_.find(&s);
+          if (it == tcp_.end()) return;
+          core::deferredDelete(loop_, std::move(it->second));
+          tcp_.erase(it);
+        });
+    TcpProxySession* raw = session.get();
+    tcp_[raw] = std::move(session);
+    raw->start();
+    return;
+  }
+  auto connection = std::make_unique<HttpConnection>(
+      context_, std::move(stream), listener->routeTable, listener->port,
+      [this](HttpConnection& c) {
+        auto it = http_.find(&c);
+        if (it == http_.end()) return;
+        core::deferredDelete(loop_, std::move(it->second));
+        http_.erase(it);
+      });
+  HttpConnection* raw = connection.get();
+  http_[raw] = std::move(connection);
+  raw->start();
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    loop_.run();
+    LOG_DEBUG("worker", "worker ", index_, " stopped");
+  });
+}
+
+void Worker::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    posted_.push_back(std::move(task));
+  }
+  wake_->send();
+}
+
+void Worker::runPosted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void Worker::setConfig(std::shared_ptr<const RuntimeConfig> config) {
+  context_.config = std::move(config);
+  if (context_.config) context_.clusters.update(*context_.config);
+}
+
+void Worker::drain() {
+  context_.draining = true;
+  listeners_.clear();
+  // Copy: closing an idle connection removes it from the map.
+  std::vector<HttpConnection*> connections;
+  for (auto& [raw, owned] : http_) connections.push_back(raw);
+  for (auto* c : connections) c->drain();
+  context_.clusters.closeIdle();
+}
+
+void Worker::stop() {
+  context_.draining = true;
+  listeners_.clear();
+  std::vector<HttpConnection*> connections;
+  for (auto& [raw, owned] : http_) connections.push_back(raw);
+  for (auto* c : connections) c->closeNow();
+  std::vector<TcpProxySession*> sessions;
+  for (auto& [raw, owned] : tcp_) sessions.push_back(raw);
+  for (auto* s : sessions) s->close();
+  context_.clusters.clear();
+  context_.config.reset();
+  wake_.reset();  // the last handle of ours: the loop ends once the others finish closing
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace mesh::proxy

@@ -1,0 +1,69 @@
+// Worker: one event-loop thread of the proxy. It owns its Loop, its listeners (each bound
+// with SO_REUSEPORT to the same port as the other workers', so the kernel spreads
+// connections), the client connections they accept, and its WorkerContext (config pointer,
+// cluster table). Nothing on the request path is shared with other workers except immutable
+// config and relaxed-atomic counters.
+//
+// The main thread talks to a worker only through post(), which queues a function under a
+// mutex and wakes the loop (config updates, drain, stop: rare events, never per request).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/loop/async.h"
+#include "core/loop/loop.h"
+#include "core/loop/tcp.h"
+#include "core/model/listener.h"
+#include "proxy/server/worker_context.h"
+
+namespace mesh::proxy {
+
+class HttpConnection;
+class TcpProxySession;
+
+class Worker {
+ public:
+  Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
+         std::shared_ptr<const RuntimeConfig> config);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Before start() on the main thread, afterwards on the worker's own thread (via post).
+  core::Status addListener(const core::model::Listener& listener, const core::SocketAddress& at);
+  void removeListener(const std::string& name);
+
+  void start();
+  // Thread-safe.
+  void post(std::function<void()> task);
+  // On the worker thread (use post):
+  void setConfig(std::shared_ptr<const RuntimeConfig> config);
+  void drain();
+  void stop();
+  void join();
+  uint64_t activeConnections() const { return context_.activeConnections.load(); }
+
+ private:
+  void onAccept(const std::string& listener, std::unique_ptr<core::TcpStream> stream);
+  void runPosted();
+
+  unsigned index_;
+  core::Loop loop_;
+  WorkerContext context_;
+  std::mutex mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::map<std::string, std::unique_ptr<core::TcpListener>> listeners_;
+  std::map<HttpConnection*, std::unique_ptr<HttpConnection>> http_;
+  std::map<TcpProxySession*, std::unique_ptr<TcpProxySession>> tcp_;
+  std::unique_ptr<core::Async> wake_;
+  std::thread thread_;
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,44 @@
+// WorkerContext: what the data path of one worker thread reaches through: its loop, the
+// config it currently serves, its cluster table, the shared counters, the options, and a
+// random generator. Owned by the Worker; connections and requests borrow it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "core/loop/loop.h"
+#include "proxy/server/cluster_table.h"
+#include "proxy/server/proxy_stats.h"
+#include "proxy/server/runtime_config.h"
+
+namespace mesh::proxy {
+
+struct ProxyOptions {
+  std::map<std::string, std::string> labels;  // this workload's labels (sourceLabels)
+  std::string ns;                             // its namespace (sourceNamespace)
+  uint32_t requestHeadersTimeoutMs = 10'000;  // a client must send a whole head in this time
+  uint32_t idleTimeoutMs = 300'000;           // a quiet keep-alive client connection closes
+  size_t retryBufferBytes = 64 * 1024;        // request bodies up to this are kept for retries
+  std::FILE* accessLog = nullptr;             // null: no access log
+};
+
+struct WorkerContext {
+  WorkerContext(core::Loop& l, const ProxyOptions& o, ProxyStats& s, uint64_t seed)
+      : loop(l), options(o), stats(s), clusters(l, seed), rng(seed) {}
+
+  core::Loop& loop;
+  const ProxyOptions& options;
+  ProxyStats& stats;
+  std::shared_ptr<const RuntimeConfig> config;
+  ClusterTable clusters;
+  std::mt19937_64 rng;
+  bool draining = false;
+  std::atomic<uint64_t> activeConnections{0};  // read by the main thread while draining
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,114 @@
+#include "proxy/tcp/tcp_proxy.h"
+
+#include "core/base/log.h"
+
+namespace mesh::proxy {
+
+namespace {
+constexpr size_t kHighWatermark = 1024 * 1024;
+}
+
+TcpProxySession::TcpProxySession(WorkerContext& worker, std::unique_ptr<core::TcpStream> downstream,
+                                 std::string cluster, ClosedCallback onClosed)
+    : worker_(worker),
+      cluster_(std::move(cluster)),
+      onClosed_(std::move(onClosed)),
+      downstream_(std::move(downstream)) {
+  ++worker_.activeConnections;
+  worker_.stats.tcpConnections.inc();
+}
+
+TcpProxySession::~TcpProxySession() {
+  if (host_) host_->activeConnections.fetch_sub(1, std::memory_order_relaxed);
+  --worker_.activeConnections;
+}
+
+void TcpProxySession::start() {
+  ClusterTable::Entry* entry = worker_.clusters.find(cluster_);
+  host_ = entry ? entry->lb->choose({}) : nullptr;
+  if (!host_) {
+    LOG_INFO("tcp", "no healthy upstream in cluster ", cluster_, " for ",
+             downstream_->peerAddress().toString());
+    close();
+    return;
+  }
+  info_ = entry->info;
+  slot_ = info_->breaker().tryAcquire(CircuitBreaker::Resource::connections);
+  if (!slot_) {
+    LOG_INFO("tcp", "cluster ", cluster_, " at maxConnections; refusing");
+    host_ = nullptr;
+    close();
+    return;
+  }
+  host_->activeConnections.fetch_add(1, std::memory_order_relaxed);
+  upstream_ = std::make_unique<core::TcpStream>(worker_.loop);
+  connectTimer_ = std::make_unique<core::Timer>(worker_.loop);
+  connectTimer_->start(std::chrono::milliseconds(info_->config().pool.connectTimeoutMs),
+                       [this] { onConnected(core::error(core::Code::timeout, "connect timeout")); });
+  core::Status s = upstream_->connect(host_->address, [this](core::Status st) { onConnected(st); });
+  if (!s.ok()) onConnected(s);
+}
+
+void TcpProxySession::onConnected(core::Status status) {
+  if (closed_) return;
+  connectTimer_->stop();
+  if (!status.ok()) {
+    host_->connectFailures.fetch_add(1, std::memory_order_relaxed);
+    if (auto* outlier = info_->outlier()) outlier->report(*host_, OutlierDetector::Result::localFailure);
+    LOG_INFO("tcp", "connect to ", host_->address.toString(), " failed: ", status.message());
+    close();
+    return;
+  }
+  upstream_->setNoDelay(true);
+  downstream_->setNoDelay(true);
+  up_ = std::make_unique<Side>(*this, *downstream_, *upstream_);
+  down_ = std::make_unique<Side>(*this, *upstream_, *downstream_);
+  if (!upstream_->startReading(*down_).ok() || !downstream_->startReading(*up_).ok()) close();
+}
+
+void TcpProxySession::Side::onData(core::ByteView data) {
+  core::Status s = to_.write(std::string(data.data(), data.size()), [this](core::Status st) {
+    if (!st.ok()) {
+      session_.close();
+      return;
+    }
+    resume();
+  });
+  if (!s.ok()) {
+    session_.close();
+    return;
+  }
+  if (to_.writeQueueSize() > kHighWatermark) {
+    from_.stopReading();
+    paused_ = true;
+  }
+}
+
+void TcpProxySession::Side::resume() {
+  if (paused_ && to_.writeQueueSize() <= kHighWatermark / 2) {
+    paused_ = false;
+    if (!from_.startReading(*this).ok()) session_.close();
+  }
+}
+
+void TcpProxySession::Side::onEof() {
+  eof = true;
+  to_.shutdown([this](core::Status) { session_.maybeFinish(); });
+}
+
+void TcpProxySession::Side::onError(const core::Status&) { session_.close(); }
+
+void TcpProxySession::maybeFinish() {
+  if (up_ && down_ && up_->eof && down_->eof) close();
+}
+
+void TcpProxySession::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (connectTimer_) connectTimer_->stop();
+  if (upstream_) upstream_->close();
+  downstream_->close();
+  if (onClosed_) onClosed_(*this);
+}
+
+}  // namespace mesh::proxy

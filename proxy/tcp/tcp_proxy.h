@@ -1,0 +1,66 @@
+// TcpProxySession: a protocol "tcp" listener's connection, forwarded byte for byte to a host
+// of the listener's cluster. Nothing is read before the upstream is connected and nothing
+// is sniffed, so server-first protocols (MySQL greets first) work. Each side's reading stops
+// while the other side's write queue is above a high mark (back-pressure), an EOF is passed
+// on as a half-close, and the session ends when both directions are done or either breaks.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "core/loop/tcp.h"
+#include "core/loop/timer.h"
+#include "proxy/server/worker_context.h"
+
+namespace mesh::proxy {
+
+class TcpProxySession {
+ public:
+  using ClosedCallback = std::function<void(TcpProxySession&)>;
+
+  TcpProxySession(WorkerContext& worker, std::unique_ptr<core::TcpStream> downstream,
+                  std::string cluster, ClosedCallback onClosed);
+  ~TcpProxySession();
+  TcpProxySession(const TcpProxySession&) = delete;
+  TcpProxySession& operator=(const TcpProxySession&) = delete;
+
+  void start();
+  void close();
+
+ private:
+  // One direction: reads `from`, writes `to`.
+  class Side final : public core::StreamSink {
+   public:
+    Side(TcpProxySession& session, core::Stream& from, core::Stream& to)
+        : session_(session), from_(from), to_(to) {}
+    void onData(core::ByteView data) override;
+    void onEof() override;
+    void onError(const core::Status& status) override;
+    void resume();
+    bool eof = false;
+
+   private:
+    TcpProxySession& session_;
+    core::Stream& from_;
+    core::Stream& to_;
+    bool paused_ = false;
+  };
+
+  void onConnected(core::Status status);
+  void maybeFinish();
+
+  WorkerContext& worker_;
+  std::string cluster_;
+  ClosedCallback onClosed_;
+  Host* host_ = nullptr;
+  std::shared_ptr<const ClusterInfo> info_;
+  CircuitBreaker::Slot slot_;
+  bool closed_ = false;
+  std::unique_ptr<core::TcpStream> downstream_;
+  std::unique_ptr<core::TcpStream> upstream_;
+  std::unique_ptr<core::Timer> connectTimer_;
+  std::unique_ptr<Side> up_;    // downstream -> upstream
+  std::unique_ptr<Side> down_;  // upstream -> downstream
+};
+
+}  // namespace mesh::proxy

@@ -1,0 +1,72 @@
+// ConnPool: the keep-alive connections of one worker thread to one host. A request asks for
+// a connection; it gets an idle one at once, or a new one once connected, or waits in the
+// pending queue, or is refused when the cluster's circuit breaker says so (maxConnections
+// reached and maxPendingRequests full: 503 UO). Connections come back with release(), and a
+// waiting request gets them first.
+//
+// Owned by the worker's cluster table through shared_ptr; a request in flight holds a
+// reference, so a config reload that drops the cluster lets the request finish.
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/loop/loop.h"
+#include "proxy/upstream/cluster_info.h"
+#include "proxy/upstream/upstream_connection.h"
+
+namespace mesh::proxy {
+
+enum class PoolFailure { overflow, connectFailure, connectTimeout };
+
+class ConnPool : public std::enable_shared_from_this<ConnPool> {
+ public:
+  class Callbacks {
+   public:
+    virtual void onPoolReady(std::unique_ptr<UpstreamConnection> connection) = 0;
+    virtual void onPoolFailure(PoolFailure failure, std::string why) = 0;
+
+   protected:
+    ~Callbacks() = default;
+  };
+
+  ConnPool(core::Loop& loop, std::shared_ptr<const ClusterInfo> cluster, Host& host);
+  ~ConnPool();
+  ConnPool(const ConnPool&) = delete;
+  ConnPool& operator=(const ConnPool&) = delete;
+
+  // Calls back exactly once, possibly before returning, unless cancel() comes first.
+  void request(Callbacks& callbacks);
+  void cancel(Callbacks& callbacks);
+  // Back from an exchange. A connection that is not reusable, or one over
+  // maxRequestsPerConnection, is closed.
+  void release(std::unique_ptr<UpstreamConnection> connection);
+
+  Host& host() const { return host_; }
+  const ClusterInfo& cluster() const { return *cluster_; }
+  size_t idleCount() const { return idle_.size(); }
+  // Closes idle connections (drain and config removal).
+  void closeIdle();
+
+ private:
+  struct Pending {
+    Callbacks* callbacks;
+    CircuitBreaker::Slot slot;  // one of maxPendingRequests
+  };
+  void connectNew();
+  void onConnected(UpstreamConnection& connection, core::Status status);
+  void serve(std::unique_ptr<UpstreamConnection> connection);
+  std::unique_ptr<UpstreamConnection> takeConnecting(UpstreamConnection& connection);
+
+  core::Loop& loop_;
+  std::shared_ptr<const ClusterInfo> cluster_;
+  Host& host_;
+  std::list<Pending> pending_;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+  std::vector<std::unique_ptr<UpstreamConnection>> connecting_;
+};
+
+}  // namespace mesh::proxy

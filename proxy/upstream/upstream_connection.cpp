@@ -1,0 +1,178 @@
+#include "proxy/upstream/upstream_connection.h"
+
+#include "core/base/log.h"
+
+namespace mesh::proxy {
+
+using core::http::Flow;
+using core::http::ParseStatus;
+
+UpstreamConnection::UpstreamConnection(core::Loop& loop, Host& host, CircuitBreaker::Slot slot)
+    : loop_(loop),
+      host_(host),
+      slot_(std::move(slot)),
+      stream_(std::make_unique<core::TcpStream>(loop)),
+      parser_(std::make_unique<core::http::ResponseParser>(static_cast<core::http::ResponseHandler&>(*this))) {
+  host_.activeConnections.fetch_add(1, std::memory_order_relaxed);
+}
+
+UpstreamConnection::~UpstreamConnection() {
+  host_.activeConnections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone done) {
+  auto finish = std::make_shared<ConnectDone>(std::move(done));
+  connectTimer_ = std::make_unique<core::Timer>(loop_);
+  connectTimer_->start(timeout, [this, finish] {
+    stream_->close();
+    auto cb = std::move(*finish);
+    if (cb) cb(*this, core::error(core::Code::timeout, "connect timeout"));
+  });
+  core::Status s = stream_->connect(host_.address, [this, finish](core::Status status) {
+    connectTimer_.reset();
+    if (status.ok()) {
+      stream_->setNoDelay(true);
+      if (core::Status r = stream_->startReading(*this); !r.ok()) status = r;
+      reading_ = status.ok();
+    }
+    auto cb = std::move(*finish);
+    if (cb) cb(*this, status);
+  });
+  if (!s.ok()) {
+    connectTimer_.reset();
+    // Report on the next turn: callers expect connect() not to call back synchronously.
+    connectTimer_ = std::make_unique<core::Timer>(loop_);
+    connectTimer_->start(std::chrono::milliseconds(0), [this, finish, s] {
+      auto cb = std::move(*finish);
+      if (cb) cb(*this, s);
+    });
+  }
+}
+
+void UpstreamConnection::attach(UpstreamCallbacks& callbacks, core::http::Method method) {
+  callbacks_ = &callbacks;
+  onIdleDead_ = nullptr;
+  responseStarted_ = false;
+  complete_ = false;
+  ++requests_;
+  parser_->expectResponseTo(method);
+}
+
+core::Status UpstreamConnection::write(std::string data) {
+  return stream_->write(std::move(data), [this](core::Status status) {
+    if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
+  });
+}
+
+void UpstreamConnection::pauseReading() {
+  if (reading_) stream_->stopReading();
+  reading_ = false;
+}
+
+void UpstreamConnection::resumeReading() {
+  if (!reading_ && stream_->isOpen() && stream_->startReading(*this).ok()) reading_ = true;
+}
+
+void UpstreamConnection::close() {
+  reusable_ = false;
+  stream_->close();
+}
+
+void UpstreamConnection::onData(core::ByteView data) {
+  if (tunnel_) {
+    if (callbacks_) callbacks_->onUpstreamTunnelData({data.data(), data.size()});
+    return;
+  }
+  if (!callbacks_) {
+    // Bytes on an idle connection: the server is confused or closing. Drop the connection.
+    reusable_ = false;
+    stream_->close();
+    if (auto dead = std::move(onIdleDead_)) dead();
+    return;
+  }
+  responseStarted_ = true;
+  auto result = parser_->feed(data.data(), data.size());
+  switch (result.status) {
+    case ParseStatus::more:
+    case ParseStatus::paused:
+      break;
+    case ParseStatus::closed:
+      reusable_ = false;
+      break;
+    case ParseStatus::upgrade: {
+      tunnel_ = true;
+      reusable_ = false;
+      std::string_view rest(data.data() + result.consumed, data.size() - result.consumed);
+      if (!rest.empty() && callbacks_) callbacks_->onUpstreamTunnelData(rest);
+      break;
+    }
+    case ParseStatus::error:
+      reusable_ = false;
+      fail(AttemptFailure::reset, parser_->error().reason);
+      break;
+  }
+}
+
+void UpstreamConnection::onEof() {
+  reusable_ = false;
+  if (tunnel_) {
+    if (callbacks_) callbacks_->onUpstreamTunnelEnd();
+    return;
+  }
+  if (!callbacks_) {
+    if (auto dead = std::move(onIdleDead_)) dead();
+    return;
+  }
+  // A body delimited by the close ends here; anything else is cut short.
+  auto result = parser_->finish();
+  if (complete_) return;
+  if (result.status == ParseStatus::closed && complete_) return;
+  if (!complete_) {
+    fail(responseStarted_ || requests_ == 1 ? AttemptFailure::reset : AttemptFailure::refused,
+         "upstream closed the connection before the response ended");
+  }
+}
+
+void UpstreamConnection::onError(const core::Status& status) {
+  reusable_ = false;
+  if (tunnel_) {
+    if (callbacks_) callbacks_->onUpstreamTunnelEnd();
+    return;
+  }
+  if (!callbacks_) {
+    if (auto dead = std::move(onIdleDead_)) dead();
+    return;
+  }
+  if (!complete_) {
+    fail(responseStarted_ || requests_ == 1 ? AttemptFailure::reset : AttemptFailure::refused,
+         status.message());
+  }
+}
+
+void UpstreamConnection::fail(AttemptFailure failure, std::string_view why) {
+  reusable_ = false;
+  stream_->close();
+  if (auto* cb = std::exchange(callbacks_, nullptr)) cb->onUpstreamFailure(failure, why);
+}
+
+Flow UpstreamConnection::onHead(core::http::ResponseHead& head) {
+  if (head.status >= 100 && head.status < 200 && head.status != 101) return Flow::proceed;
+  if (!head.keepAlive) reusable_ = false;
+  if (callbacks_) callbacks_->onUpstreamHead(head);
+  return Flow::proceed;
+}
+
+void UpstreamConnection::onBody(std::string_view piece) {
+  if (callbacks_) callbacks_->onUpstreamBody(piece);
+}
+
+Flow UpstreamConnection::onMessageComplete(const core::http::HeaderMap&) {
+  int status = parser_->head().status;
+  if (status >= 100 && status < 200 && status != 101) return Flow::proceed;  // interim
+  if (status == 101) return Flow::proceed;  // the tunnel begins; callbacks stay attached
+  complete_ = true;
+  if (auto* cb = std::exchange(callbacks_, nullptr)) cb->onUpstreamComplete();
+  return Flow::proceed;
+}
+
+}  // namespace mesh::proxy
