@@ -520,5 +520,112 @@ class LifecycleTest(ProxyCase):
         self.assertEqual(p.proc.wait(timeout=10), 0)
 
 
+class MoreFeaturesTest(ProxyCase):
+    def test_websocket_upgrade_becomes_a_tunnel(self):
+        def upgrade(h):
+            h.send_response(101)
+            h.send_header("Upgrade", "echo")
+            h.send_header("Connection", "Upgrade")
+            h.end_headers()
+            h.wfile.flush()
+            while True:
+                data = h.connection.recv(4096)
+                if not data:
+                    break
+                h.connection.sendall(data.upper())
+            h.close_connection = True
+            return True
+
+        a = self.upstream("a", upgrade)
+        p = self.proxy(snapshot([{"route": [{"cluster": "ca"}]}], [cluster("ca", a.port)]))
+        s = socket.create_connection(("127.0.0.1", p.port()), timeout=5)
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: svc\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        self.assertIn(b"upgrade: echo", head.lower())
+        s.sendall(b"hello tunnel")
+        got = b""
+        while len(got) < 12:
+            got += s.recv(4096)
+        self.assertEqual(got, b"HELLO TUNNEL")
+        s.close()
+
+    def test_tcp_listener_forwards_server_first_protocol(self):
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+
+        def serve():
+            conn, _ = server.accept()
+            conn.sendall(b"greeting from the server\n")  # the server speaks first
+            data = conn.recv(4096)
+            conn.sendall(b"echo:" + data)
+            conn.close()
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        snap = snapshot([{"route": [{"cluster": "db"}]}], [cluster("db", port, protocol="tcp")],
+                        listeners=[{"name": "outbound", "port": 0, "routeTable": "rt"},
+                                   {"name": "mysql", "port": 0, "protocol": "tcp", "cluster": "db"}])
+        p = self.proxy(snap)
+        s = socket.create_connection(("127.0.0.1", p.port("mysql")), timeout=5)
+        self.assertEqual(s.recv(4096), b"greeting from the server\n")
+        s.sendall(b"ping")
+        self.assertEqual(s.recv(4096), b"echo:ping")
+        self.assertEqual(s.recv(4096), b"")  # the upstream's close reaches the client
+        s.close()
+        t.join()
+        server.close()
+
+    def test_mirror_sends_a_shadow_copy(self):
+        a, m = self.upstream("a"), self.upstream("m")
+        p = self.proxy(snapshot([{"route": [{"cluster": "ca"}], "mirror": {"cluster": "cm", "percent": 100}}],
+                                [cluster("ca", a.port), cluster("cm", m.port)]))
+        resp, data = p.request(path="/m")
+        self.assertEqual(json.loads(data)["server"], "a")
+        deadline = time.monotonic() + 5
+        while m.hits == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(m.hits, 1)
+
+    def test_connect_failure_is_retried_on_another_host(self):
+        a = self.upstream("a")
+        dead = free_port()
+        p = self.proxy(snapshot([{"route": [{"cluster": "mixed"}]}], [cluster("mixed", dead, a.port)]),
+                       concurrency=1)
+        for _ in range(10):
+            resp, _ = p.request()
+            self.assertEqual(resp.status, 200)  # Istio's default retry on connect-failure
+
+    def test_ring_hash_on_header_is_sticky(self):
+        ups = [self.upstream(n) for n in ("a", "b", "c")]
+        c = cluster("ring", *[u.port for u in ups],
+                    loadBalancer={"policy": "RING_HASH", "hashHeader": "x-user"})
+        p = self.proxy(snapshot([{"route": [{"cluster": "ring"}]}], [c]))
+        seen = {}
+        for user in range(20):
+            for _ in range(3):
+                resp, _ = p.request(headers={"x-user": f"user-{user}"})
+                seen.setdefault(user, set()).add(resp.getheader("x-upstream"))
+        self.assertTrue(all(len(v) == 1 for v in seen.values()), seen)
+        self.assertGreater(len({next(iter(v)) for v in seen.values()}), 1)
+
+    def test_per_try_timeout_retries_then_ut(self):
+        slow = self.upstream("slow", lambda h: (time.sleep(1), reply(h, 200, b"late"))[1])
+        p = self.proxy(snapshot([{"route": [{"cluster": "cs"}],
+                                  "retries": {"attempts": 2, "perTryTimeoutMs": 200,
+                                              "retryOn": "gateway-error"}}],
+                                [cluster("cs", slow.port)]))
+        start = time.monotonic()
+        resp, _ = p.request()
+        self.assertEqual(resp.status, 504)
+        self.assertEqual(resp.getheader("x-mesh-response-flags"), "URX,UT")
+        self.assertGreaterEqual(slow.hits, 3)
+        self.assertLess(time.monotonic() - start, 1.5)
+
+
 if __name__ == "__main__":
     main()
