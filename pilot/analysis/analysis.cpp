@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <set>
 
 #include "pilot/analysis/analyzer.h"
@@ -97,8 +98,28 @@ std::vector<Resource> defaultIngressGateway(const Settings& settings) {
   return std::move(loaded.resources);
 }
 
+namespace {
+
+// The same object given twice (two versions of one sample, say) counts once, as the later
+// definition, which is what applying the files in order would leave in a cluster.
+std::vector<Resource> lastDefinitions(std::vector<Resource> resources) {
+  std::set<std::string> seen;
+  std::vector<Resource> out;
+  for (auto it = resources.rbegin(); it != resources.rend(); ++it) {
+    if (!seen.insert(it->group() + "\n" + it->kind + "\n" + it->ns + "\n" + it->name).second) {
+      continue;
+    }
+    out.push_back(std::move(*it));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
 Outcome analyzeResources(std::vector<Resource> resources, const Options& options) {
   Outcome outcome;
+  resources = lastDefinitions(std::move(resources));
   outcome.resourceCount = resources.size();
   if (options.assumeIngressGateway) {
     bool present = false;

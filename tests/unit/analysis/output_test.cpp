@@ -141,3 +141,16 @@ TEST_CASE("mesh config sets the root namespace", "[analysis][output]") {
   CHECK_FALSE(parseMeshConfig("rootNamespace: [a]\n", {}).ok());
   CHECK_FALSE(parseMeshConfig("- a\n", {}).ok());
 }
+
+TEST_CASE("an object given twice counts once, as its later definition", "[analysis][output]") {
+  const std::string first =
+      "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\n"
+      "spec:\n  hosts: [a.example.com]\n  http:\n  - route:\n"
+      "    - destination: {host: missing-one}\n---\n";
+  std::string second = first;
+  second.replace(second.find("missing-one"), 11, "missing-two");
+  auto ms = analyzeYaml(first + second);
+  REQUIRE(withCode(ms, "IST0101").size() == 1);
+  CHECK(withCode(ms, "IST0101")[0].text == "Referenced host not found: \"missing-two\"");
+  CHECK(withCode(ms, "IST0109").empty());
+}
