@@ -15,7 +15,7 @@ namespace {
 
 struct WorkloadKind {
   const char* kind;
-  const char* group;  // apiVersion's group ("" for the core group)
+  const char* group;                      // apiVersion's group ("" for the core group)
   std::vector<const char*> templatePath;  // from the object to its pod template
 };
 
@@ -84,8 +84,8 @@ std::string objectName(const std::string& kind, const std::string& ns, const std
 }
 
 // Injects one workload object in place; records what happened; returns whether it changed.
-Result<bool> injectObject(YAML::Node object, const WorkloadKind& kind, Context& ctx,
-                          int document, std::vector<InjectedObject>& seen) {
+Result<bool> injectObject(YAML::Node object, const WorkloadKind& kind, Context& ctx, int document,
+                          std::vector<InjectedObject>& seen) {
   InjectedObject record;
   record.document = document;
   record.kind = kind.kind;
@@ -94,8 +94,8 @@ Result<bool> injectObject(YAML::Node object, const WorkloadKind& kind, Context& 
   if (record.ns.empty()) record.ns = ctx.options.defaultNamespace;
   YAML::Node pod = podTemplateOf(object, kind);
   if (!pod.IsDefined() || !pod.IsMap()) {
-    return core::error(Code::invalid, objectName(record.kind, record.ns, record.name) +
-                                          ": no pod template");
+    return core::error(Code::invalid,
+                       objectName(record.kind, record.ns, record.name) + ": no pod template");
   }
   bool changed = false;
   if (isInjected(pod)) {
@@ -106,8 +106,8 @@ Result<bool> injectObject(YAML::Node object, const WorkloadKind& kind, Context& 
     record.reason = decision.reason;
     if (decision.inject) {
       if (Status status = injectPod(pod, ctx.options); !status.ok()) {
-        return core::error(Code::invalid, objectName(record.kind, record.ns, record.name) +
-                                              ": " + status.message());
+        return core::error(Code::invalid, objectName(record.kind, record.ns, record.name) + ": " +
+                                              status.message());
       }
       record.injected = changed = true;
     }
@@ -122,8 +122,7 @@ Result<bool> injectNode(YAML::Node root, Context& ctx, int document,
   if (const WorkloadKind* kind = workloadKind(root)) {
     return injectObject(root, *kind, ctx, document, seen);
   }
-  if (!root.IsMap() || scalar(root, "kind") != "List" ||
-      !lookup(root, {"items"}).IsSequence()) {
+  if (!root.IsMap() || scalar(root, "kind") != "List" || !lookup(root, {"items"}).IsSequence()) {
     return false;
   }
   bool changed = false;
@@ -138,8 +137,7 @@ Result<bool> injectNode(YAML::Node root, Context& ctx, int document,
 }
 
 void collectNamespace(const YAML::Node& root, std::map<std::string, Labels>& namespaces) {
-  if (!root.IsMap() || scalar(root, "kind") != "Namespace" ||
-      scalar(root, "apiVersion") != "v1") {
+  if (!root.IsMap() || scalar(root, "kind") != "Namespace" || scalar(root, "apiVersion") != "v1") {
     return;
   }
   const std::string name = lookupScalar(root, {"metadata", "name"});
@@ -157,8 +155,7 @@ void collectNamespace(const YAML::Node& root, std::map<std::string, Labels>& nam
 }
 
 std::string where(const RawDocument& raw, int document) {
-  return "document " + std::to_string(document) + " (line " + std::to_string(raw.firstLine) +
-         "): ";
+  return "document " + std::to_string(document) + " (line " + std::to_string(raw.firstLine) + "): ";
 }
 
 }  // namespace
@@ -195,8 +192,8 @@ Result<InjectResult> injectDocuments(std::string_view input, const InjectOptions
     try {
       nodes[i] = YAML::Load(raws[i].text);
     } catch (const YAML::Exception& e) {
-      return core::error(Code::invalid, "line " + std::to_string(raws[i].firstLine + e.mark.line) +
-                                            ": " + e.msg);
+      return core::error(Code::invalid,
+                         "line " + std::to_string(raws[i].firstLine + e.mark.line) + ": " + e.msg);
     }
     collectNamespace(nodes[i], ctx.namespaces);
   }

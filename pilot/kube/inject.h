@@ -45,7 +45,8 @@ struct InjectResult {
 // Injects a multi-document YAML stream. `namespaceLabels` gives the labels of namespaces that
 // the input does not define itself (Namespace documents in the input win). Errors name the
 // document, its first line and the object.
-core::Result<InjectResult> injectDocuments(std::string_view input, const InjectOptions& options,
-                                           const std::map<std::string, Labels>& namespaceLabels = {});
+core::Result<InjectResult> injectDocuments(
+    std::string_view input, const InjectOptions& options,
+    const std::map<std::string, Labels>& namespaceLabels = {});
 
 }  // namespace mesh::pilot::kube

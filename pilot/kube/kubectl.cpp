@@ -79,8 +79,9 @@ Result<int> runKubectl(const std::string& kubectl, const std::vector<std::string
                        const std::string& manifests) {
   TempFile file(manifests);
   if (!file.ok()) {
-    return core::error(Code::internal, std::string("cannot write the manifests to a temporary file: ") +
-                                           std::strerror(errno));
+    return core::error(
+        Code::internal,
+        std::string("cannot write the manifests to a temporary file: ") + std::strerror(errno));
   }
   std::vector<std::string> argv = {kubectl};
   argv.insert(argv.end(), args.begin(), args.end());

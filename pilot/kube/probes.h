@@ -7,8 +7,8 @@
 // Named ports are resolved to numbers, because the sidecar cannot see the app's port names.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 namespace mesh::pilot::kube {
 

@@ -47,8 +47,8 @@ Status substitute(std::string_view line, const Values& values, std::string& out)
 }
 
 struct Expanded {
-  std::string text;          // directive lines removed
-  std::vector<int> origin;   // template line of each line of `text`
+  std::string text;         // directive lines removed
+  std::vector<int> origin;  // template line of each line of `text`
 };
 
 // Applies #if/#endif and {{key}}.
@@ -113,8 +113,8 @@ Result<RenderedObject> describe(const ManifestTemplate& tmpl, std::string text,
   try {
     doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    return core::error(Code::invalid, where(tmpl, lineOf(e.mark.line)) +
-                                          "rendered YAML does not parse: " + e.msg);
+    return core::error(Code::invalid,
+                       where(tmpl, lineOf(e.mark.line)) + "rendered YAML does not parse: " + e.msg);
   }
   RenderedObject object;
   object.source = std::string(tmpl.name);
@@ -125,8 +125,8 @@ Result<RenderedObject> describe(const ManifestTemplate& tmpl, std::string text,
     object.ns = lookupScalar(doc, {"metadata", "namespace"});
   }
   if (object.apiVersion.empty() || object.kind.empty() || object.name.empty()) {
-    return core::error(Code::invalid, where(tmpl, lineOf(0)) +
-                                          "document lacks apiVersion, kind or metadata.name");
+    return core::error(Code::invalid,
+                       where(tmpl, lineOf(0)) + "document lacks apiVersion, kind or metadata.name");
   }
   object.yaml = std::move(text);
   return object;

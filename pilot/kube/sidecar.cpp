@@ -82,8 +82,7 @@ YAML::Node proxyContainer(const InjectOptions& options, const nlohmann::json& pr
   c["command"] = seq({"mesh"});
   c["args"] = seq({"proxy", "--namespace=$(POD_NAMESPACE)", "--service-account=$(SERVICE_ACCOUNT)",
                    "--pod-name=$(POD_NAME)", "--pod-ip=$(INSTANCE_IP)",
-                   "--pilot-address=" + options.pilotAddress,
-                   "--ca-address=" + options.caAddress,
+                   "--pilot-address=" + options.pilotAddress, "--ca-address=" + options.caAddress,
                    "--token-file=/var/run/secrets/tokens/mesh-token",
                    "--trust-domain=" + options.trustDomain});
   // The pod's identity, from the downward API: the proxy asks the CA for exactly this one.

@@ -209,8 +209,8 @@ Result<Values> Values::fromSets(const std::vector<std::string>& sets) {
 Status Values::set(std::string_view assignment) {
   auto equals = assignment.find('=');
   if (equals == std::string_view::npos || equals == 0) {
-    return core::error(Code::invalid, "--set '" + std::string(assignment) +
-                                          "': expected key=value");
+    return core::error(Code::invalid,
+                       "--set '" + std::string(assignment) + "': expected key=value");
   }
   return set(assignment.substr(0, equals), assignment.substr(equals + 1));
 }

@@ -1,6 +1,6 @@
+#include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include <string>
 
@@ -109,8 +109,10 @@ void checkInjected(const YAML::Node& object) {
   for (const auto& env : proxy["env"]) {
     if (!env["valueFrom"]) continue;
     std::string path = env["valueFrom"]["fieldRef"]["fieldPath"].as<std::string>();
-    namespaceFromPod |= env["name"].as<std::string>() == "POD_NAMESPACE" && path == "metadata.namespace";
-    accountFromPod |= env["name"].as<std::string>() == "SERVICE_ACCOUNT" && path == "spec.serviceAccountName";
+    namespaceFromPod |=
+        env["name"].as<std::string>() == "POD_NAMESPACE" && path == "metadata.namespace";
+    accountFromPod |=
+        env["name"].as<std::string>() == "SERVICE_ACCOUNT" && path == "spec.serviceAccountName";
   }
   CHECK(namespaceFromPod);
   CHECK(accountFromPod);
@@ -131,10 +133,10 @@ TEST_CASE("every workload kind is injected") {
     const char* apiVersion;
     const char* kind;
   };
-  for (Case c : {Case{"apps/v1", "Deployment"}, Case{"apps/v1", "StatefulSet"},
-                 Case{"apps/v1", "DaemonSet"}, Case{"apps/v1", "ReplicaSet"},
-                 Case{"batch/v1", "Job"}, Case{"batch/v1", "CronJob"},
-                 Case{"v1", "ReplicationController"}}) {
+  for (Case c :
+       {Case{"apps/v1", "Deployment"}, Case{"apps/v1", "StatefulSet"}, Case{"apps/v1", "DaemonSet"},
+        Case{"apps/v1", "ReplicaSet"}, Case{"batch/v1", "Job"}, Case{"batch/v1", "CronJob"},
+        Case{"v1", "ReplicationController"}}) {
     INFO(c.kind);
     auto result = inject(workload(c.apiVersion, c.kind));
     REQUIRE(result.objects.size() == 1);
@@ -161,8 +163,8 @@ TEST_CASE("the opt-out annotation and label are honoured") {
   CHECK_FALSE(result.objects[0].injected);
   CHECK_THAT(result.objects[0].reason, Catch::Contains("sidecar.istio.io/inject=false"));
 
-  std::string labelled = workload("apps/v1", "Deployment",
-                                  "      annotations:\n        sidecar.istio.io/inject: \"false\"\n");
+  std::string labelled = workload(
+      "apps/v1", "Deployment", "      annotations:\n        sidecar.istio.io/inject: \"false\"\n");
   CHECK(inject(labelled).output == labelled);
 }
 
@@ -174,7 +176,8 @@ TEST_CASE("namespace labels decide, as the webhook's selectors do") {
   CHECK(result.output == disabled + pod());
   CHECK_THAT(result.objects[0].reason, Catch::Contains("istio-injection=disabled"));
   // A namespace label given by the caller (the webhook's view of the cluster) counts too.
-  auto fromCaller = kube::injectDocuments(pod(), options(), {{"shop", {{"istio-injection", "disabled"}}}});
+  auto fromCaller =
+      kube::injectDocuments(pod(), options(), {{"shop", {{"istio-injection", "disabled"}}}});
   REQUIRE(fromCaller.ok());
   CHECK_FALSE(fromCaller->objects[0].injected);
 
@@ -186,10 +189,13 @@ TEST_CASE("namespace labels decide, as the webhook's selectors do") {
       "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n"
       "    istio-injection: enabled\n---\n";
   CHECK(inject(enabled + pod(), webhook).objects[0].injected);
-  CHECK(inject(pod("  labels:\n    sidecar.istio.io/inject: \"true\"\n"), webhook).objects[0].injected);
+  CHECK(inject(pod("  labels:\n    sidecar.istio.io/inject: \"true\"\n"), webhook)
+            .objects[0]
+            .injected);
   // The pod's "false" wins over an enabled namespace.
   CHECK_FALSE(inject(enabled + pod("  annotations:\n    sidecar.istio.io/inject: \"false\"\n"))
-                  .objects[0].injected);
+                  .objects[0]
+                  .injected);
 }
 
 TEST_CASE("system namespaces and host-network pods are never injected") {
@@ -204,8 +210,9 @@ TEST_CASE("system namespaces and host-network pods are never injected") {
 }
 
 TEST_CASE("injecting twice changes nothing") {
-  std::string input = "# services first\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n" +
-                      workload("apps/v1", "Deployment") + "---\n" + workload("batch/v1", "CronJob");
+  std::string input =
+      "# services first\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\n" +
+      workload("apps/v1", "Deployment") + "---\n" + workload("batch/v1", "CronJob");
   std::string once = inject(input).output;
   CHECK(once != input);
   auto twice = inject(once);
@@ -220,10 +227,11 @@ TEST_CASE("documents keep their order and untouched ones their bytes") {
   const std::string service =
       "# a comment that must survive\napiVersion: v1\nkind: Service\nmetadata:\n"
       "  name: web   # trailing comment\nspec: {ports: [{port: 80}]}\n";
-  const std::string config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
-                             "  flag: \"true\"\n";
-  std::string input = service + "---\n" + workload("apps/v1", "Deployment") + "--- # last\n" +
-                      config;
+  const std::string config =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n"
+      "  flag: \"true\"\n";
+  std::string input =
+      service + "---\n" + workload("apps/v1", "Deployment") + "--- # last\n" + config;
   auto result = inject(input);
   CHECK(result.output.rfind(service + "---\n", 0) == 0);
   CHECK(result.output.size() > config.size());
@@ -254,15 +262,18 @@ TEST_CASE("the proxy learns the original probes; the opt-out keeps them") {
   YAML::Node proxy = out["spec"]["initContainers"][1];
   std::string probers;
   for (const auto& env : proxy["env"]) {
-    if (env["name"].as<std::string>() == "ISTIO_KUBE_APP_PROBERS") probers = env["value"].as<std::string>();
+    if (env["name"].as<std::string>() == "ISTIO_KUBE_APP_PROBERS")
+      probers = env["value"].as<std::string>();
   }
   auto json = nlohmann::json::parse(probers);
   CHECK(json["/app-health/app/readyz"]["httpGet"]["path"] == "/healthz");
   CHECK(json["/app-health/app/readyz"]["httpGet"]["port"] == 8080);
 
   YAML::Node kept = YAML::Load(
-      inject(pod("  annotations:\n    sidecar.istio.io/rewriteAppHTTPProbers: \"false\"\n")).output);
-  CHECK(kept["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"].as<std::string>() == "http");
+      inject(pod("  annotations:\n    sidecar.istio.io/rewriteAppHTTPProbers: \"false\"\n"))
+          .output);
+  CHECK(kept["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"].as<std::string>() ==
+        "http");
   CHECK(kept["spec"]["initContainers"].size() == 2);
 }
 
@@ -274,8 +285,9 @@ TEST_CASE("the app's own init containers run after the sidecar is up") {
 }
 
 TEST_CASE("workloads inside a List are injected") {
-  std::string items = "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n"
-                      "    metadata: {name: p}\n    spec:\n      containers: [{name: c, image: i}]\n";
+  std::string items =
+      "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n"
+      "    metadata: {name: p}\n    spec:\n      containers: [{name: c, image: i}]\n";
   auto result = inject(items);
   REQUIRE(result.objects.size() == 1);
   CHECK(result.objects[0].injected);
@@ -289,7 +301,8 @@ TEST_CASE("bad input is an error that says where, never a crash") {
   CHECK_THAT(broken.status().message(), Catch::Contains("line 4"));
 
   auto noTemplate = kube::injectDocuments(
-      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n", options());
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n",
+      options());
   REQUIRE_FALSE(noTemplate.ok());
   CHECK_THAT(noTemplate.status().message(), Catch::Contains("Deployment default/d"));
 

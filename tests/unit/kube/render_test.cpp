@@ -1,5 +1,5 @@
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
 
 #include <set>
 
@@ -128,10 +128,10 @@ TEST_CASE("the webhook calls pilot on 443 -> 15017 and skips opted-out pods") {
 }
 
 TEST_CASE("--set overrides reach the rendered objects") {
-  auto objects = renderSets({"namespace=mesh-prod", "hub=registry.example.com/team", "tag=9.9.9",
-                             "pilot.replicas=5", "pilot.resources.requests.memory=512Mi",
-                             "gateways.ingress.serviceType=NodePort",
-                             "webhook.failurePolicy=Ignore"});
+  auto objects =
+      renderSets({"namespace=mesh-prod", "hub=registry.example.com/team", "tag=9.9.9",
+                  "pilot.replicas=5", "pilot.resources.requests.memory=512Mi",
+                  "gateways.ingress.serviceType=NodePort", "webhook.failurePolicy=Ignore"});
   CHECK(find(objects, "Namespace", "mesh-prod"));
   YAML::Node pilot = load(find(objects, "Deployment", "mesh-pilot"));
   CHECK(pilot["metadata"]["namespace"].as<std::string>() == "mesh-prod");
@@ -160,15 +160,17 @@ TEST_CASE("joined documents parse back to the same objects") {
 }
 
 TEST_CASE("template syntax: values, conditions, and errors with the line") {
-  auto ok = renderText("#if pdb.enabled\nkind: A\n#endif\n#if !pdb.enabled\nkind: B\n#endif\n"
-                       "apiVersion: v1\nmetadata:\n  name: {{ namespace }}-x\n");
+  auto ok = renderText(
+      "#if pdb.enabled\nkind: A\n#endif\n#if !pdb.enabled\nkind: B\n#endif\n"
+      "apiVersion: v1\nmetadata:\n  name: {{ namespace }}-x\n");
   REQUIRE(ok.ok());
   REQUIRE(ok->size() == 1);
   CHECK((*ok)[0].kind == "A");
   CHECK((*ok)[0].name == "mesh-system-x");
-  auto off = renderText("#if pdb.enabled\nkind: A\n#endif\n#if !pdb.enabled\nkind: B\n#endif\n"
-                        "apiVersion: v1\nmetadata: {name: x}\n",
-                        {"pdb.enabled=false"});
+  auto off = renderText(
+      "#if pdb.enabled\nkind: A\n#endif\n#if !pdb.enabled\nkind: B\n#endif\n"
+      "apiVersion: v1\nmetadata: {name: x}\n",
+      {"pdb.enabled=false"});
   REQUIRE(off.ok());
   CHECK((*off)[0].kind == "B");
 

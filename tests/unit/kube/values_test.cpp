@@ -37,8 +37,8 @@ TEST_CASE("an unknown profile is refused with the known ones") {
 }
 
 TEST_CASE("--set applies the profile first, then the overrides in order") {
-  auto values = Values::fromSets({"pilot.replicas=3", "profile=demo", "pilot.replicas=4",
-                                  "hub=registry.example.com/team"});
+  auto values = Values::fromSets(
+      {"pilot.replicas=3", "profile=demo", "pilot.replicas=4", "hub=registry.example.com/team"});
   REQUIRE(values.ok());
   CHECK(values->profile() == "demo");
   CHECK(values->get("pilot.replicas") == "4");

@@ -27,8 +27,8 @@ TEST_CASE("input without a trailing newline survives the split") {
 }
 
 TEST_CASE("emitting keeps quoted strings strings and multi-line strings exact") {
-  YAML::Node node = YAML::Load(
-      "a: \"true\"\nb: true\nc: '8080'\nd: 8080\ne: |\n  one\n  two\nf: plain text\n");
+  YAML::Node node =
+      YAML::Load("a: \"true\"\nb: true\nc: '8080'\nd: 8080\ne: |\n  one\n  two\nf: plain text\n");
   node["g"] = kube::quotedScalar("15090");
   YAML::Node back = YAML::Load(kube::emitYaml(node));
   CHECK(back["a"].Tag() == "!");  // still a quoted string
