@@ -361,6 +361,13 @@ int ProxyServer::run() {
     s.loop.run();
     return 1;
   }
+  // Handlers first: a tool that reads the line below may signal at once.
+  s.sigterm = std::make_unique<core::Signal>(s.loop);
+  s.sigint = std::make_unique<core::Signal>(s.loop);
+  s.sighup = std::make_unique<core::Signal>(s.loop);
+  s.sigterm->start(SIGTERM, [&s](int) { s.beginDrain(); });
+  s.sigint->start(SIGINT, [&s](int) { s.beginDrain(); });
+  s.sighup->start(SIGHUP, [&s](int) { s.reload(); });
   std::string line = "listening";
   if (s.admin) line += " admin=" + s.admin->address().toString();
   if (s.readiness) line += " readiness=" + s.readiness->address().toString();
@@ -368,12 +375,6 @@ int ProxyServer::run() {
   std::fprintf(s.options.announce, "%s\n", line.c_str());
   std::fflush(s.options.announce);
 
-  s.sigterm = std::make_unique<core::Signal>(s.loop);
-  s.sigint = std::make_unique<core::Signal>(s.loop);
-  s.sighup = std::make_unique<core::Signal>(s.loop);
-  s.sigterm->start(SIGTERM, [&s](int) { s.beginDrain(); });
-  s.sigint->start(SIGINT, [&s](int) { s.beginDrain(); });
-  s.sighup->start(SIGHUP, [&s](int) { s.reload(); });
   for (auto& w : s.workers) w->start();
   s.ready = true;
   LOG_INFO("proxy", "ready with config version \"", s.config->snapshot().version, "\", ",

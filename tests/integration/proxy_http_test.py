@@ -481,6 +481,45 @@ class LifecycleTest(ProxyCase):
         _, dump = p.admin("/config_dump")
         self.assertEqual(json.loads(dump)["version"], "2")
 
+    def test_reload_under_load_fails_no_request(self):
+        a, b = self.upstream("a"), self.upstream("b")
+        snap = snapshot([{"route": [{"cluster": "ca"}]}], [cluster("ca", a.port), cluster("cb", b.port)])
+        p = self.proxy(snap)
+        stop = threading.Event()
+        failures, served = [], []
+
+        def load():
+            conn = http.client.HTTPConnection("127.0.0.1", p.port(), timeout=10)
+            while not stop.is_set():
+                try:
+                    conn.request("GET", "/", headers={"Host": "svc"})
+                    resp = conn.getresponse()
+                    resp.read()
+                    (served if resp.status == 200 else failures).append(resp.status)
+                except (OSError, http.client.HTTPException) as e:
+                    failures.append(repr(e))
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", p.port(), timeout=10)
+            conn.close()
+
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for version in range(2, 8):
+            target = "cb" if version % 2 == 0 else "ca"
+            snap["version"] = str(version)
+            snap["routeTables"][0]["virtualHosts"][0]["routes"][0]["route"][0]["cluster"] = target
+            p.write(snap)
+            p.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertEqual(failures, [])
+        self.assertGreater(len(served), 50)
+        self.assertGreater(a.hits, 0)
+        self.assertGreater(b.hits, 0)
+
     def test_sigterm_drain_finishes_in_flight_request(self):
         slow = self.upstream("slow", lambda h: (time.sleep(1), reply(h, 200, b"done"))[1])
         p = self.proxy(snapshot([{"route": [{"cluster": "cs"}]}], [cluster("cs", slow.port)]),
