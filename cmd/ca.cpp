@@ -51,13 +51,13 @@ Result<std::chrono::seconds> parseDuration(const std::string& text) {
 Result<core::SocketAddress> parseAddress(const std::string& text) {
   if (auto numeric = core::SocketAddress::parseHostPort(text)) return numeric;
   size_t colon = text.rfind(':');
-  if (colon == std::string::npos) return core::error(core::Code::invalid, "expected HOST:PORT, got '" + text + "'");
-  auto port = parseDuration(text.substr(colon + 1));  // digits only: seconds == number
-  if (!port || port->count() > 65535 || text.substr(colon + 1).find_first_not_of("0123456789") != std::string::npos)
-    return core::error(core::Code::invalid, "bad port in '" + text + "'");
+  std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535)
+    return core::error(core::Code::invalid, "expected HOST:PORT, got '" + text + "'");
   auto ips = core::resolveBlocking(text.substr(0, colon));
   if (!ips) return ips.status();
-  return core::SocketAddress::parse(ips->front(), static_cast<std::uint16_t>(port->count()));
+  return core::SocketAddress::parse(ips->front(), static_cast<std::uint16_t>(std::stoul(port)));
 }
 
 int fail(const char* what, const core::Status& status) {
