@@ -122,9 +122,10 @@ class FileLoader {
     return YAML::Node();
   }
 
+  // A scalar read before conversion (kind, name...), made safe to quote in errors and notes.
   static std::string scalar(const YAML::Node& map, std::string_view key) {
     YAML::Node value = child(map, key);
-    return value.IsScalar() ? value.Scalar() : std::string();
+    return value.IsScalar() ? detail::sanitizeUtf8(value.Scalar()) : std::string();
   }
 
   void document(const YAML::Node& doc) {

@@ -146,6 +146,33 @@ bool resolvePlain(std::string_view s, json& out) {
   return true;
 }
 
+// Length of the valid UTF-8 sequence at the start of `s`, or 0.
+std::size_t utf8Sequence(std::string_view s) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // overlong
+    if (b0 == 0xED) hi = 0x9F;  // surrogates
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // overlong
+    if (b0 == 0xF4) hi = 0x8F;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() < n || byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  }
+  return n;
+}
+
 class Converter {
  public:
   Converter(int lineOffset, PositionTable& positions, ConvertError& error)
@@ -185,6 +212,7 @@ class Converter {
   bool scalar(const YAML::Node& node, const std::string& pointer, Position at, json& out) {
     const std::string& tag = node.Tag();
     const std::string& text = node.Scalar();
+    if (!isValidUtf8(text)) return fail(at, pointer, "not valid UTF-8");
     if (tag == "?") return resolvePlain(text, out);
     if (tag == "!" || tag.empty()) {
       out = text;
@@ -243,6 +271,7 @@ class Converter {
         return fail(at, pointer, "a mapping key must be a plain string, not a list or mapping");
       }
       std::string name = key.IsScalar() ? key.Scalar() : std::string();
+      if (!isValidUtf8(name)) return fail(at, pointer, "a key is not valid UTF-8");
       if (out.contains(name)) return fail(at, pointer, "duplicate key \"" + name + "\"");
       pointer += '/';
       FieldPath::appendPointerToken(pointer, name);
@@ -261,6 +290,31 @@ class Converter {
 };
 
 }  // namespace
+
+bool isValidUtf8(std::string_view text) {
+  while (!text.empty()) {
+    std::size_t n = utf8Sequence(text);
+    if (n == 0) return false;
+    text.remove_prefix(n);
+  }
+  return true;
+}
+
+std::string sanitizeUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    std::size_t n = utf8Sequence(text);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      n = 1;
+    } else {
+      out.append(text.substr(0, n));
+    }
+    text.remove_prefix(n);
+  }
+  return out;
+}
 
 Position positionOf(const YAML::Mark& mark, int lineOffset) {
   if (mark.is_null() || mark.line < 0) return {};

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,10 +32,16 @@ constexpr int kMaxDepth = 128;
 // yaml-cpp line shifted by `lineOffset` (the document's first line in its file). A map
 // entry's position is its key's, so an empty value still points at the line naming it.
 // Returns false, with the first problem in `error`, for duplicate keys, non-scalar keys,
-// a bad explicit tag, or a limit exceeded.
+// a bad explicit tag, text that is not UTF-8, or a limit exceeded.
 bool yamlToJson(const YAML::Node& node, int lineOffset, nlohmann::json& out,
                 PositionTable& positions, ConvertError& error);
 
 Position positionOf(const YAML::Mark& mark, int lineOffset);
+
+// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). The converter
+// refuses strings that are not, so every loaded resource can be serialised as JSON.
+bool isValidUtf8(std::string_view text);
+// The text with each invalid sequence replaced by U+FFFD, for names quoted in errors.
+std::string sanitizeUtf8(std::string_view text);
 
 }  // namespace mesh::core::config::detail

@@ -103,3 +103,20 @@ TEST_CASE("a document that is not a mapping is an error at its line", "[config]"
         "odd.yaml:2: a resource must be a mapping with apiVersion, kind and metadata");
   CHECK(r.errors[1].line == 4);
 }
+
+TEST_CASE("text that is not UTF-8 is an error, so every loaded resource serialises",
+          "[config]") {
+  LoadResult r;
+  loadText("apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n  labels:\n    app: caf\xe9\n",
+           "latin1.yaml", r);
+  loadText("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {x: \"\\ud800\"}\n",
+           "surrogate.yaml", r);
+  loadText("apiVersion: v1\nkind: Conf\xffigMap\nmetadata: {name: s}\n", "kind.yaml", r);
+  CHECK(r.resources.empty());
+  REQUIRE(r.errors.size() == 2);
+  CHECK(r.errors[0].toString() ==
+        "latin1.yaml:6: Service default/s: metadata.labels.app: not valid UTF-8");
+  CHECK(r.errors[1].toString() == "surrogate.yaml:4:18: invalid unicode: 55296");  // yaml-cpp's
+  REQUIRE(r.skipped.size() == 1);
+  CHECK(r.skipped[0].kind == "Conf\xEF\xBF\xBDigMap");
+}
