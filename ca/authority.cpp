@@ -13,11 +13,16 @@ constexpr int64_t kMaxTtlSeconds = int64_t{100} * 365 * 24 * 3600;
 
 Refusal tokenRefusal(TokenError error) {
   switch (error) {
-    case TokenError::malformed: return Refusal::token_malformed;
-    case TokenError::bad_signature: return Refusal::token_forged;
-    case TokenError::expired: return Refusal::token_expired;
-    case TokenError::wrong_audience: return Refusal::token_wrong_audience;
-    case TokenError::not_yet_valid: return Refusal::token_not_yet_valid;
+    case TokenError::malformed:
+      return Refusal::token_malformed;
+    case TokenError::bad_signature:
+      return Refusal::token_forged;
+    case TokenError::expired:
+      return Refusal::token_expired;
+    case TokenError::wrong_audience:
+      return Refusal::token_wrong_audience;
+    case TokenError::not_yet_valid:
+      return Refusal::token_not_yet_valid;
   }
   return Refusal::token_malformed;
 }
@@ -97,7 +102,8 @@ json Authority::handleCsr(const json& request, const core::CertificateList& peer
     return refuse(Refusal::bad_request, "\"csr\" must be a PEM string", peer);
   int64_t ttlSeconds = 0;
   if (auto ttl = request.find("ttl_seconds"); ttl != request.end()) {
-    if (!ttl->is_number_integer() || ttl->get<int64_t>() < 0 || ttl->get<int64_t>() > kMaxTtlSeconds)
+    if (!ttl->is_number_integer() || ttl->get<int64_t>() < 0 ||
+        ttl->get<int64_t>() > kMaxTtlSeconds)
       return refuse(Refusal::bad_request, "\"ttl_seconds\" must be a non-negative integer", peer);
     ttlSeconds = ttl->get<int64_t>();
   }
@@ -111,10 +117,10 @@ json Authority::handleCsr(const json& request, const core::CertificateList& peer
   // an attempt to use one workload's credential for another.
   for (const std::string& uri : csr->uriSans) {
     if (uri != identity->toString())
-      return refuse(Refusal::identity_mismatch,
-                    "credential is for " + identity->toString() + ", CSR asks for " +
-                        uri.substr(0, 256),
-                    peer);
+      return refuse(
+          Refusal::identity_mismatch,
+          "credential is for " + identity->toString() + ", CSR asks for " + uri.substr(0, 256),
+          peer);
   }
   auto issued = signer_.issue(*issuer, csr->publicKey, *identity, std::chrono::seconds(ttlSeconds));
   if (!issued) return refuse(Refusal::internal, issued.status().message(), peer);

@@ -6,10 +6,10 @@ namespace mesh::ca {
 
 CaMetrics::CaMetrics(core::metrics::Registry& registry)
     : csrs_(registry.counter("citadel_server_csr_count", "CSR messages received").series({})),
-      issued_(registry
-                  .counter("citadel_server_success_cert_issuance_count",
-                           "Workload certificates issued")
-                  .series({})),
+      issued_(
+          registry
+              .counter("citadel_server_success_cert_issuance_count", "Workload certificates issued")
+              .series({})),
       expiryTimestamp_(registry
                            .gauge("citadel_server_root_cert_expiry_timestamp",
                                   "Unix time when the first trusted root certificate expires")

@@ -10,17 +10,17 @@
 namespace mesh::ca {
 
 enum class Refusal {
-  tls_handshake,          // the peer could not complete a TLS handshake (garbage, wrong CA)
-  malformed_frame,        // bad length prefix, malformed JSON, no "type"
-  frame_too_large,        // a frame over the size limit
-  unknown_message,        // a "type" the CA does not serve
-  bad_request,            // a csr message with missing or mistyped fields
-  bad_csr,                // the CSR does not parse or its self-signature does not verify
-  no_credential,          // neither a token nor a client certificate
+  tls_handshake,    // the peer could not complete a TLS handshake (garbage, wrong CA)
+  malformed_frame,  // bad length prefix, malformed JSON, no "type"
+  frame_too_large,  // a frame over the size limit
+  unknown_message,  // a "type" the CA does not serve
+  bad_request,      // a csr message with missing or mistyped fields
+  bad_csr,          // the CSR does not parse or its self-signature does not verify
+  no_credential,    // neither a token nor a client certificate
   token_malformed,
-  token_forged,           // signature by a key that is not the CA's
+  token_forged,  // signature by a key that is not the CA's
   token_expired,
-  token_wrong_audience,   // a token for another CA (another trust domain)
+  token_wrong_audience,  // a token for another CA (another trust domain)
   token_not_yet_valid,
   identity_mismatch,      // the CSR asks for an identity the credential does not prove
   untrusted_client_cert,  // the renewal certificate does not verify against the trust bundle

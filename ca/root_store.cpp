@@ -26,7 +26,8 @@ core::Status makeDir(const std::string& path) {
 
 core::Result<core::CertificateList> loadCerts(const std::string& path, const char* what) {
   auto certs = core::loadCertificatesFile(path);
-  if (!certs) return error(certs.status().code(), std::string(what) + ": " + certs.status().message());
+  if (!certs)
+    return error(certs.status().code(), std::string(what) + ": " + certs.status().message());
   return certs;
 }
 
@@ -41,7 +42,8 @@ core::Status checkSigner(const core::Certificate& cert, const core::PrivateKey& 
                          const core::Clock& clock) {
   if (!cert.isCa()) return error(Code::invalid, "signing certificate is not a CA certificate");
   if (!cert.matches(key)) return error(Code::invalid, "signing key does not match its certificate");
-  if (cert.notAfter() <= clock.now()) return error(Code::invalid, "signing certificate has expired");
+  if (cert.notAfter() <= clock.now())
+    return error(Code::invalid, "signing certificate has expired");
   return {};
 }
 
@@ -74,8 +76,9 @@ core::Result<IssuerMaterial> loadPluggedRoot(const RootSource& source, const cor
 core::Result<IssuerMaterial> loadPluggedIntermediate(const RootSource& source,
                                                      const core::Clock& clock) {
   if (source.caKey.empty() || source.rootCert.empty())
-    return error(Code::invalid, "--ca-cert needs --ca-key, --root-cert and (for a deeper "
-                                "hierarchy) --cert-chain");
+    return error(Code::invalid,
+                 "--ca-cert needs --ca-key, --root-cert and (for a deeper "
+                 "hierarchy) --cert-chain");
   auto ca = loadCerts(source.caCert, "--ca-cert");
   if (!ca) return ca.status();
   auto key = loadKey(source.caKey, "--ca-key");
@@ -115,8 +118,8 @@ std::string trustBundlePath(const std::string& dir) { return dir + "/trust-bundl
 std::string tokenKeyPath(const std::string& dir) { return dir + "/token-key.pem"; }
 
 core::Result<core::Certificate> createRoot(const core::PrivateKey& key,
-                                           const std::string& trustDomain,
-                                           std::chrono::seconds ttl, const core::Clock& clock) {
+                                           const std::string& trustDomain, std::chrono::seconds ttl,
+                                           const core::Clock& clock) {
   core::CertificateTemplate tmpl;
   tmpl.commonName = "mesh root";
   tmpl.organization = trustDomain;

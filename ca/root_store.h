@@ -28,10 +28,10 @@ inline constexpr auto kDefaultRootTtl = std::chrono::hours(24 * 365 * 10);
 
 // What signs and what is trusted, all immutable once loaded.
 struct IssuerMaterial {
-  core::Certificate cert;         // signs workload certificates (a root or an intermediate)
-  core::PrivateKey key;           // cert's key
-  core::CertificateList chain;    // cert and the intermediates above it, without the root
-  core::CertificateList bundle;   // every trusted root
+  core::Certificate cert;        // signs workload certificates (a root or an intermediate)
+  core::PrivateKey key;          // cert's key
+  core::CertificateList chain;   // cert and the intermediates above it, without the root
+  core::CertificateList bundle;  // every trusted root
   // Changes whenever any of the above changes: the server compares it to decide to reload.
   std::string fingerprint() const;
 };
@@ -60,8 +60,8 @@ std::string tokenKeyPath(const std::string& dataDir);
 
 // A self-signed root for `trustDomain` valid for `ttl` from now (O=<trust domain>, CN=mesh root).
 core::Result<core::Certificate> createRoot(const core::PrivateKey& key,
-                                           const std::string& trustDomain,
-                                           std::chrono::seconds ttl, const core::Clock& clock);
+                                           const std::string& trustDomain, std::chrono::seconds ttl,
+                                           const core::Clock& clock);
 
 // Creates the data directory (mode 0700) and, in data-directory mode, the root and trust
 // bundle when they do not exist yet. Existing files are never overwritten.

@@ -38,9 +38,12 @@ core::Result<core::Certificate> firstCert(const std::string& path) {
 
 const char* rotationPhaseName(RotationPhase phase) {
   switch (phase) {
-    case RotationPhase::idle: return "idle";
-    case RotationPhase::staged: return "staged";
-    case RotationPhase::active: return "active";
+    case RotationPhase::idle:
+      return "idle";
+    case RotationPhase::staged:
+      return "staged";
+    case RotationPhase::active:
+      return "active";
   }
   return "unknown";
 }

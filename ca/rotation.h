@@ -25,9 +25,9 @@
 namespace mesh::ca {
 
 enum class RotationPhase {
-  idle,     // one root
-  staged,   // begin done: new root trusted, old root signing
-  active,   // activate done: new root signing, old root still trusted
+  idle,    // one root
+  staged,  // begin done: new root trusted, old root signing
+  active,  // activate done: new root signing, old root still trusted
 };
 const char* rotationPhaseName(RotationPhase phase);
 

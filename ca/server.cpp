@@ -36,9 +36,8 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
       : server_(server), peer_(std::move(peer)), timer_(server.loop_), tls_(std::move(tls)) {}
 
   Status start() {
-    timer_.start(server_.options_.handshakeTimeout, [this] {
-      refuse(Refusal::tls_handshake, "handshake timed out");
-    });
+    timer_.start(server_.options_.handshakeTimeout,
+                 [this] { refuse(Refusal::tls_handshake, "handshake timed out"); });
     return tls_->handshake([this](Status s) { onHandshake(s); });
   }
 
@@ -71,9 +70,8 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
     if (type == "csr") {
       answer = server_.authority_.handleCsr(message, peerChain_, peer_);
     } else {
-      answer = server_.authority_.refuse(Refusal::unknown_message,
-                                         "unknown message type '" + type.substr(0, 64) + "'",
-                                         peer_);
+      answer = server_.authority_.refuse(
+          Refusal::unknown_message, "unknown message type '" + type.substr(0, 64) + "'", peer_);
     }
     if (Status s = connection.send(answer); !s) LOG_DEBUG("ca", peer_, ": ", s.toString());
   }
@@ -91,12 +89,12 @@ class CaServer::Connection final : private core::FramedConnection::Handler {
   bool refused_ = false;
   core::CertificateList peerChain_;
   core::Timer timer_;
-  std::unique_ptr<core::TlsStream> tls_;              // until the handshake completes
+  std::unique_ptr<core::TlsStream> tls_;            // until the handshake completes
   std::unique_ptr<core::FramedConnection> framed_;  // then the stream lives here
 };
 
-CaServer::CaServer(core::Loop& loop, Authority& authority, LoadIssuer load,
-                   CaServerOptions options, const core::Clock& clock)
+CaServer::CaServer(core::Loop& loop, Authority& authority, LoadIssuer load, CaServerOptions options,
+                   const core::Clock& clock)
     : loop_(loop),
       authority_(authority),
       load_(std::move(load)),
@@ -113,10 +111,9 @@ Status CaServer::start() {
   if (!issuer) return issuer.status();
   authority_.setIssuer(std::make_shared<const IssuerMaterial>(std::move(*issuer)));
   if (Status s = issueServingCertificate(); !s) return s;
-  if (Status s = listener_.listen(options_.listen,
-                                  [this](std::unique_ptr<core::TcpStream> tcp) {
-                                    onAccept(std::move(tcp));
-                                  });
+  if (Status s = listener_.listen(
+          options_.listen,
+          [this](std::unique_ptr<core::TcpStream> tcp) { onAccept(std::move(tcp)); });
       !s)
     return s;
   reloadTimer_.startRepeating(options_.reloadInterval, [this] { reload(); });

@@ -59,8 +59,8 @@ core::Result<std::string> signEs256(const core::PrivateKey& key, std::string_vie
   const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(key.get());
   if (ec == nullptr) return core::error(core::Code::internal, "token key is not an EC key");
   std::string digest = sha256(input);
-  bssl::UniquePtr<ECDSA_SIG> sig(ECDSA_do_sign(reinterpret_cast<const uint8_t*>(digest.data()),
-                                               digest.size(), ec));
+  bssl::UniquePtr<ECDSA_SIG> sig(
+      ECDSA_do_sign(reinterpret_cast<const uint8_t*>(digest.data()), digest.size(), ec));
   std::string raw(2 * kScalarBytes, '\0');
   auto* out = reinterpret_cast<uint8_t*>(raw.data());
   if (!sig || !BN_bn2bin_padded(out, kScalarBytes, ECDSA_SIG_get0_r(sig.get())) ||
@@ -110,11 +110,16 @@ bool stringClaim(const json& payload, const char* name, std::string& out) {
 
 const char* tokenErrorName(TokenError error) {
   switch (error) {
-    case TokenError::malformed: return "malformed";
-    case TokenError::bad_signature: return "bad_signature";
-    case TokenError::expired: return "expired";
-    case TokenError::wrong_audience: return "wrong_audience";
-    case TokenError::not_yet_valid: return "not_yet_valid";
+    case TokenError::malformed:
+      return "malformed";
+    case TokenError::bad_signature:
+      return "bad_signature";
+    case TokenError::expired:
+      return "expired";
+    case TokenError::wrong_audience:
+      return "wrong_audience";
+    case TokenError::not_yet_valid:
+      return "not_yet_valid";
   }
   return "unknown";
 }
@@ -128,8 +133,7 @@ TokenSigner::TokenSigner(core::PrivateKey key) : key_(std::move(key)) {
 }
 
 core::Result<std::string> TokenSigner::create(const core::SpiffeId& identity,
-                                              std::chrono::seconds ttl,
-                                              const Clock& clock) const {
+                                              std::chrono::seconds ttl, const Clock& clock) const {
   if (ttl.count() <= 0) return core::error(core::Code::invalid, "token ttl must be positive");
   Clock::TimePoint now = clock.now();
   json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", keyId_}};

@@ -41,9 +41,13 @@ Result<std::chrono::seconds> parseDuration(const std::string& text) {
     return core::error(core::Code::invalid, "not a duration: '" + text + "'");
   }
   std::string unit = text.substr(used);
-  long long scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600
-                    : unit == "d" ? 86400 : 0;
-  if (scale == 0 || n < 0) return core::error(core::Code::invalid, "not a duration: '" + text + "'");
+  long long scale = unit.empty() || unit == "s" ? 1
+                    : unit == "m"               ? 60
+                    : unit == "h"               ? 3600
+                    : unit == "d"               ? 86400
+                                                : 0;
+  if (scale == 0 || n < 0)
+    return core::error(core::Code::invalid, "not a duration: '" + text + "'");
   return std::chrono::seconds(n * scale);
 }
 
@@ -52,8 +56,8 @@ Result<core::SocketAddress> parseAddress(const std::string& text) {
   if (auto numeric = core::SocketAddress::parseHostPort(text)) return numeric;
   size_t colon = text.rfind(':');
   std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port) > 65535)
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
     return core::error(core::Code::invalid, "expected HOST:PORT, got '" + text + "'");
   auto ips = core::resolveBlocking(text.substr(0, colon));
   if (!ips) return ips.status();
@@ -101,8 +105,8 @@ int serve(const ServeFlags& flags) {
   ca::CaServerOptions options;
   options.listen = *listen;
   options.reloadInterval = std::chrono::milliseconds(flags.reloadMs);
-  ca::CaServer server(loop, authority, [source, &clock] { return ca::loadIssuer(source, clock); },
-                      options, clock);
+  ca::CaServer server(
+      loop, authority, [source, &clock] { return ca::loadIssuer(source, clock); }, options, clock);
   if (auto s = server.start(); !s) return fail("", s);
   core::AdminServer admin(loop);
   admin.route("/metrics", [&](const core::AdminRequest&) {
@@ -114,8 +118,7 @@ int serve(const ServeFlags& flags) {
   if (auto s = admin.listen(*monitoring); !s) return fail("", s);
 
   // Tests and scripts read the ports actually bound (port 0 picks a free one).
-  std::printf("listening %s\nmonitoring %s\n",
-              listen->withPort(server.port()).toString().c_str(),
+  std::printf("listening %s\nmonitoring %s\n", listen->withPort(server.port()).toString().c_str(),
               monitoring->withPort(admin.port()).toString().c_str());
   std::fflush(stdout);
 
@@ -166,27 +169,41 @@ void addTokenCommand(CLI::App& ca, Context& ctx, std::shared_ptr<ServeFlags> fla
   create->add_option("--ttl", args->ttl, "How long the token is valid")->capture_default_str();
   create->callback([&ctx, args, flags] {
     auto ttl = parseDuration(args->ttl);
-    if (!ttl) { ctx.exitCode = fail(" token create", ttl.status()); return; }
+    if (!ttl) {
+      ctx.exitCode = fail(" token create", ttl.status());
+      return;
+    }
     auto id = core::SpiffeId::make(flags->source.trustDomain, args->ns, args->sa);
-    if (!id) { ctx.exitCode = fail(" token create", id.status()); return; }
+    if (!id) {
+      ctx.exitCode = fail(" token create", id.status());
+      return;
+    }
     auto key = ca::loadOrCreateTokenKey(flags->source.dataDir);
-    if (!key) { ctx.exitCode = fail(" token create", key.status()); return; }
+    if (!key) {
+      ctx.exitCode = fail(" token create", key.status());
+      return;
+    }
     auto token = ca::TokenSigner(*key).create(*id, *ttl, core::Clock::real());
-    if (!token) { ctx.exitCode = fail(" token create", token.status()); return; }
+    if (!token) {
+      ctx.exitCode = fail(" token create", token.status());
+      return;
+    }
     std::printf("%s\n", token->c_str());
     ctx.exitCode = 0;
   });
 }
 
 void addCsrCommand(CLI::App& ca, Context& ctx) {
-  auto* csr = ca.add_subcommand("csr", "Get a certificate from the CA and write key.pem, "
-                                       "cert-chain.pem and root-cert.pem");
+  auto* csr = ca.add_subcommand("csr",
+                                "Get a certificate from the CA and write key.pem, "
+                                "cert-chain.pem and root-cert.pem");
   struct Args {
     std::string ca, caRoot, token, out, ttl = "0";
   };
   auto args = std::make_shared<Args>();
   csr->add_option("--ca", args->ca, "CA address HOST:PORT")->required();
-  csr->add_option("--ca-root", args->caRoot, "Root certificate(s) to verify the CA with")->required();
+  csr->add_option("--ca-root", args->caRoot, "Root certificate(s) to verify the CA with")
+      ->required();
   csr->add_option("--token", args->token, "Bootstrap token (mesh ca token create)")->required();
   csr->add_option("--out", args->out, "Directory for the files")->required();
   csr->add_option("--ttl", args->ttl, "Certificate lifetime to ask for (0: the CA's default)");
@@ -195,13 +212,23 @@ void addCsrCommand(CLI::App& ca, Context& ctx) {
     auto roots = core::loadCertificatesFile(args->caRoot);
     auto id = core::peekTokenIdentity(args->token);
     auto ttl = parseDuration(args->ttl);
-    for (const core::Status* s : {&address.status(), &roots.status(), &id.status(), &ttl.status()}) {
-      if (!s->ok()) { ctx.exitCode = fail(" csr", *s); return; }
+    for (const core::Status* s :
+         {&address.status(), &roots.status(), &id.status(), &ttl.status()}) {
+      if (!s->ok()) {
+        ctx.exitCode = fail(" csr", *s);
+        return;
+      }
     }
     auto issued = core::requestCertificateBlocking(core::CsrRequest{
         .ca = *address, .caRoots = *roots, .id = *id, .token = args->token, .ttl = *ttl});
-    if (!issued) { ctx.exitCode = fail(" csr", issued.status()); return; }
-    if (auto s = core::writeIdentityFiles(args->out, *issued); !s) { ctx.exitCode = fail(" csr", s); return; }
+    if (!issued) {
+      ctx.exitCode = fail(" csr", issued.status());
+      return;
+    }
+    if (auto s = core::writeIdentityFiles(args->out, *issued); !s) {
+      ctx.exitCode = fail(" csr", s);
+      return;
+    }
     std::printf("%s expires %lld\n", issued->id.toString().c_str(),
                 static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
                                            issued->notAfter.time_since_epoch())
@@ -216,7 +243,10 @@ void addRotateCommand(CLI::App& ca, Context& ctx, std::shared_ptr<ServeFlags> fl
   auto step = [&ctx, flags](const char* name, auto run) {
     return [&ctx, flags, name, run] {
       core::Status s = run(*flags);
-      if (!s) { ctx.exitCode = fail((std::string(" rotate-root ") + name).c_str(), s); return; }
+      if (!s) {
+        ctx.exitCode = fail((std::string(" rotate-root ") + name).c_str(), s);
+        return;
+      }
       auto status = ca::describeRoots(flags->source.dataDir, core::Clock::real());
       if (status) std::printf("%s", status->c_str());
       ctx.exitCode = 0;
@@ -231,15 +261,18 @@ void addRotateCommand(CLI::App& ca, Context& ctx, std::shared_ptr<ServeFlags> fl
         return ca::beginRootRotation(source, core::Clock::real());
       }));
   rotate->add_subcommand("activate", "Sign with the new root; keep trusting the old one")
-      ->callback(step("activate", [](ServeFlags& f) { return ca::activateRootRotation(f.source.dataDir); }));
+      ->callback(step("activate",
+                      [](ServeFlags& f) { return ca::activateRootRotation(f.source.dataDir); }));
   rotate->add_subcommand("finish", "Remove the old root from the trust bundle")
-      ->callback(step("finish", [](ServeFlags& f) { return ca::finishRootRotation(f.source.dataDir); }));
+      ->callback(
+          step("finish", [](ServeFlags& f) { return ca::finishRootRotation(f.source.dataDir); }));
   rotate->add_subcommand("status", "Show the rotation phase and the trusted roots")
       ->callback(step("status", [](ServeFlags&) { return core::Status{}; }));
 }
 
 void addCa(CLI::App& app, Context& ctx) {
-  auto* ca = app.add_subcommand("ca", "Run the certificate authority that signs workload certificates");
+  auto* ca =
+      app.add_subcommand("ca", "Run the certificate authority that signs workload certificates");
   auto flags = std::make_shared<ServeFlags>();
   flags->source.dataDir = kDefaultDataDir;
   ca->add_option("--data-dir", flags->source.dataDir, "Where the CA keeps its root and keys")

@@ -21,7 +21,9 @@ http::ParserLimits adminLimits() {
 class AdminServer::Connection final : private StreamSink, private http::RequestHandler {
  public:
   Connection(AdminServer& server, std::unique_ptr<TcpStream> stream)
-      : server_(server), timer_(server.loop_), parser_(*this, adminLimits()),
+      : server_(server),
+        timer_(server.loop_),
+        parser_(*this, adminLimits()),
         stream_(std::move(stream)) {}
 
   Status start() {

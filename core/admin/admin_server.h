@@ -39,7 +39,8 @@ class AdminServer {
  public:
   using Handler = std::function<AdminResponse(const AdminRequest&)>;
 
-  explicit AdminServer(Loop& loop, std::chrono::milliseconds idleTimeout = std::chrono::seconds(30));
+  explicit AdminServer(Loop& loop,
+                       std::chrono::milliseconds idleTimeout = std::chrono::seconds(30));
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

@@ -132,15 +132,17 @@ Result<IssuedIdentity> CsrExchange::accept(const json& answer) const {
     std::string code = answer.value("code", "internal");
     return error(codeFromName(code), "CA refused: " + answer.value("reason", std::string("?")));
   }
-  if (answer["type"] != "certificate" || !answer.contains("chain") || !answer["chain"].is_string() ||
-      !answer.contains("trust_bundle") || !answer["trust_bundle"].is_string())
+  if (answer["type"] != "certificate" || !answer.contains("chain") ||
+      !answer["chain"].is_string() || !answer.contains("trust_bundle") ||
+      !answer["trust_bundle"].is_string())
     return error(Code::invalid, "unexpected answer from the CA");
   auto chain = parseCertificatesPem(answer["chain"].get<std::string>());
   if (!chain) return chain.status();
   auto bundle = parseCertificatesPem(answer["trust_bundle"].get<std::string>());
   if (!bundle) return bundle.status();
   const Certificate& leaf = chain->front();
-  if (!leaf.matches(*key_)) return error(Code::invalid, "CA answered with a certificate for another key");
+  if (!leaf.matches(*key_))
+    return error(Code::invalid, "CA answered with a certificate for another key");
   auto id = leaf.spiffeId();
   if (!id || !(*id == request_.id))
     return error(Code::invalid, "CA answered with a certificate for another identity");
@@ -162,8 +164,8 @@ void CsrExchange::finish(Result<IssuedIdentity> result) {
 Result<IssuedIdentity> requestCertificateBlocking(CsrRequest request) {
   Loop loop;
   std::optional<Result<IssuedIdentity>> result;
-  auto exchange = CsrExchange::start(loop, std::move(request),
-                                     [&](Result<IssuedIdentity> r) { result.emplace(std::move(r)); });
+  auto exchange = CsrExchange::start(
+      loop, std::move(request), [&](Result<IssuedIdentity> r) { result.emplace(std::move(r)); });
   if (!exchange) return exchange.status();
   while (!result && loop.runOnce()) {
   }

@@ -72,8 +72,7 @@ class CsrExchange {
  public:
   using Callback = std::function<void(Result<IssuedIdentity>)>;
   // Starts the request; `done` runs exactly once unless the exchange is destroyed first.
-  static Result<std::unique_ptr<CsrExchange>> start(Loop& loop, CsrRequest request,
-                                                    Callback done);
+  static Result<std::unique_ptr<CsrExchange>> start(Loop& loop, CsrRequest request, Callback done);
   ~CsrExchange();
   CsrExchange(const CsrExchange&) = delete;
   CsrExchange& operator=(const CsrExchange&) = delete;
@@ -93,7 +92,7 @@ class CsrExchange {
   std::shared_ptr<TlsContext> tls_;
   std::unique_ptr<Handler> handler_;
   Timer timer_;
-  std::unique_ptr<TlsStream> pending_;               // until the handshake completes
+  std::unique_ptr<TlsStream> pending_;            // until the handshake completes
   std::unique_ptr<FramedConnection> connection_;  // then the stream lives here
 };
 

@@ -50,9 +50,8 @@ void CertificateManager::request() {
   } else {
     req.token = options_.token;
   }
-  auto exchange = CsrExchange::start(loop_, std::move(req), [this](Result<IssuedIdentity> r) {
-    onAnswer(std::move(r));
-  });
+  auto exchange = CsrExchange::start(loop_, std::move(req),
+                                     [this](Result<IssuedIdentity> r) { onAnswer(std::move(r)); });
   if (!exchange) return onAnswer(exchange.status());
   exchange_ = std::move(*exchange);
 }
@@ -87,12 +86,12 @@ void CertificateManager::install(IssuedIdentity identity) {
   double fraction = std::clamp(options_.renewAt + spread(random_), 0.05, 0.95);
   auto offset = std::chrono::duration_cast<Clock::TimePoint::duration>(lifetime * fraction);
   ++issued_;
-  LOG_INFO("identity", "installed certificate for ", identity.id.toString(), " serial ",
-           identity.chain.front().serialHex(), ", renewing in ",
-           std::chrono::duration_cast<std::chrono::seconds>(identity.notBefore + offset -
-                                                            clock_.now())
-               .count(),
-           " s");
+  LOG_INFO(
+      "identity", "installed certificate for ", identity.id.toString(), " serial ",
+      identity.chain.front().serialHex(), ", renewing in ",
+      std::chrono::duration_cast<std::chrono::seconds>(identity.notBefore + offset - clock_.now())
+          .count(),
+      " s");
   Clock::TimePoint due = identity.notBefore + offset;
   current_ = std::move(identity);
   scheduleAt(due);

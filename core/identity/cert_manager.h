@@ -37,7 +37,7 @@ struct CertificateManagerOptions {
   SocketAddress ca{};
   CertificateList caRoots{};  // to verify the CA at first; later the latest trust bundle too
   SpiffeId id;
-  std::string token{};        // for the first certificate
+  std::string token{};          // for the first certificate
   std::chrono::seconds ttl{0};  // 0: the CA's default
   // Renew when this fraction of the lifetime has passed, moved by up to +-jitter (a fraction
   // of the lifetime too), drawn once per certificate.
@@ -70,8 +70,8 @@ class CertificateManager {
   const std::optional<IssuedIdentity>& current() const { return current_; }
   // When the next request is due (renewal or retry); the epoch when nothing is scheduled.
   Clock::TimePoint nextAttempt() const { return due_; }
-  int issued() const { return issued_; }          // certificates received
-  int failures() const { return failures_; }      // requests that failed
+  int issued() const { return issued_; }      // certificates received
+  int failures() const { return failures_; }  // requests that failed
   const Status& lastError() const { return lastError_; }
 
  private:

@@ -5,8 +5,8 @@
 
 using namespace mesh;
 using namespace std::chrono_literals;
-using nlohmann::json;
 using ca::Refusal;
+using nlohmann::json;
 
 namespace {
 json csrMessage(const std::string& csr, const std::string& token, int ttl = 0) {
@@ -37,8 +37,8 @@ TEST_CASE("a bootstrap token yields a certificate for its identity", "[ca][autho
   test::CaUnderTest ca;
   auto key = test::newKey();
   auto id = test::spiffe("default", "web");
-  json answer = ca.authority->handleCsr(csrMessage(test::csrFor(key, id), ca.token(id), 600), {},
-                                        "test");
+  json answer =
+      ca.authority->handleCsr(csrMessage(test::csrFor(key, id), ca.token(id), 600), {}, "test");
   auto chain = chainOf(answer);
   CHECK(chain.front().matches(key));
   CHECK(chain.front().uriSans() == std::vector<std::string>{id.toString()});
@@ -61,14 +61,15 @@ TEST_CASE("renewal with the current certificate needs no token", "[ca][authority
       ca.authority->handleCsr(csrMessage(test::csrFor(firstKey, id), ca.token(id)), {}, "t"));
   ca.clock.advance(12h);
   auto nextKey = test::newKey();
-  auto renewed = chainOf(ca.authority->handleCsr(csrMessage(test::csrFor(nextKey, id), ""), first, "t"));
+  auto renewed =
+      chainOf(ca.authority->handleCsr(csrMessage(test::csrFor(nextKey, id), ""), first, "t"));
   CHECK(renewed.front().matches(nextKey));
   CHECK(*renewed.front().spiffeId() == id);
 
   SECTION("but not for another identity") {
     auto other = test::spiffe("default", "db");
-    json answer = ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), other), ""),
-                                          first, "t");
+    json answer =
+        ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), other), ""), first, "t");
     CHECK(answer["type"] == "error");
     CHECK(ca.metrics.refusalCount(Refusal::identity_mismatch) == 1);
   }
@@ -87,7 +88,8 @@ TEST_CASE("a token for one identity never yields a certificate for another", "[c
   json answer =
       ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), db), ca.token(web)), {}, "t");
   checkRefused(ca, answer, Refusal::identity_mismatch, "denied");
-  CHECK_THAT(answer["reason"].get<std::string>(), Catch::Contains("spiffe://cluster.local/ns/default/sa/web"));
+  CHECK_THAT(answer["reason"].get<std::string>(),
+             Catch::Contains("spiffe://cluster.local/ns/default/sa/web"));
 }
 
 TEST_CASE("a CSR without a SAN gets the token's identity and nothing else", "[ca][authority]") {
@@ -96,7 +98,8 @@ TEST_CASE("a CSR without a SAN gets the token's identity and nothing else", "[ca
   // A CSR for a valid id of another trust domain is still a mismatch; a CSR from
   // createCsrPem always has the URI SAN, so check that DNS names never reach the leaf instead.
   auto id = test::spiffe("default", "web");
-  auto chain = chainOf(ca.authority->handleCsr(csrMessage(test::csrFor(key, id), ca.token(id)), {}, "t"));
+  auto chain =
+      chainOf(ca.authority->handleCsr(csrMessage(test::csrFor(key, id), ca.token(id)), {}, "t"));
   CHECK(chain.front().dnsSans().empty());
   CHECK(chain.front().uriSans().size() == 1);
 }
@@ -121,8 +124,10 @@ TEST_CASE("expired, forged and foreign tokens are refused by reason", "[ca][auth
   SECTION("for another mesh") {
     auto foreign = test::spiffe("default", "web", "other.mesh");
     auto token = ca.tokens->create(foreign, 1h, ca.clock);
-    checkRefused(ca, ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), foreign), *token), {}, "t"),
-                 Refusal::token_wrong_audience, "denied");
+    checkRefused(
+        ca,
+        ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), foreign), *token), {}, "t"),
+        Refusal::token_wrong_audience, "denied");
   }
   SECTION("garbage") {
     checkRefused(ca, ca.authority->handleCsr(csrMessage(csr, "not-a-token"), {}, "t"),
@@ -136,8 +141,8 @@ TEST_CASE("a client certificate from another trust domain is refused", "[ca][aut
   auto foreign = test::spiffe("default", "web", "other.mesh");
   auto theirChain = chainOf(theirs.authority->handleCsr(
       csrMessage(test::csrFor(test::newKey(), foreign), theirs.token(foreign)), {}, "t"));
-  json answer = ours.authority->handleCsr(
-      csrMessage(test::csrFor(test::newKey(), foreign), ""), theirChain, "t");
+  json answer = ours.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), foreign), ""),
+                                          theirChain, "t");
   checkRefused(ours, answer, Refusal::foreign_trust_domain, "denied");
 }
 
@@ -148,8 +153,9 @@ TEST_CASE("a client certificate of our trust domain from an unknown root is refu
   auto id = test::spiffe("default", "web");
   auto chain = chainOf(impostor.authority->handleCsr(
       csrMessage(test::csrFor(test::newKey(), id), impostor.token(id)), {}, "t"));
-  checkRefused(ours, ours.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), id), ""), chain, "t"),
-               Refusal::untrusted_client_cert, "denied");
+  checkRefused(
+      ours, ours.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), id), ""), chain, "t"),
+      Refusal::untrusted_client_cert, "denied");
 }
 
 TEST_CASE("malformed requests are refused as invalid", "[ca][authority]") {
@@ -158,7 +164,8 @@ TEST_CASE("malformed requests are refused as invalid", "[ca][authority]") {
   std::string token = ca.token(id);
 
   SECTION("no credential") {
-    checkRefused(ca, ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), id), ""), {}, "t"),
+    checkRefused(ca,
+                 ca.authority->handleCsr(csrMessage(test::csrFor(test::newKey(), id), ""), {}, "t"),
                  Refusal::no_credential, "denied");
   }
   SECTION("no csr") {
@@ -166,7 +173,8 @@ TEST_CASE("malformed requests are refused as invalid", "[ca][authority]") {
                  Refusal::bad_request, "invalid");
   }
   SECTION("csr of the wrong type") {
-    checkRefused(ca, ca.authority->handleCsr({{"type", "csr"}, {"csr", 42}, {"token", token}}, {}, "t"),
+    checkRefused(ca,
+                 ca.authority->handleCsr({{"type", "csr"}, {"csr", 42}, {"token", token}}, {}, "t"),
                  Refusal::bad_request, "invalid");
   }
   SECTION("negative ttl") {
@@ -175,8 +183,14 @@ TEST_CASE("malformed requests are refused as invalid", "[ca][authority]") {
     checkRefused(ca, ca.authority->handleCsr(m, {}, "t"), Refusal::bad_request, "invalid");
   }
   SECTION("not a CSR") {
-    checkRefused(ca, ca.authority->handleCsr(csrMessage("-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n", token), {}, "t"),
-                 Refusal::bad_csr, "invalid");
+    checkRefused(
+        ca,
+        ca.authority->handleCsr(
+            csrMessage(
+                "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+                token),
+            {}, "t"),
+        Refusal::bad_csr, "invalid");
   }
   SECTION("a CSR whose signature does not match its key") {
     std::string csr = test::csrFor(test::newKey(), id);

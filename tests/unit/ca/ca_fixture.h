@@ -70,8 +70,7 @@ struct CaUnderTest {
     REQUIRE(tokenKey.ok());
     tokens = std::make_unique<ca::TokenSigner>(*tokenKey);
     signer = std::make_unique<ca::Signer>(ca::SignerOptions{}, time);
-    authority = std::make_unique<ca::Authority>(this->trustDomain, *signer, *tokens, metrics,
-                                                time);
+    authority = std::make_unique<ca::Authority>(this->trustDomain, *signer, *tokens, metrics, time);
     authority->setIssuer(std::make_shared<const ca::IssuerMaterial>(std::move(*material)));
   }
 

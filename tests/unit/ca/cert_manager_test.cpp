@@ -13,8 +13,8 @@ using test::LoopFixture;
 namespace {
 core::CertificateManagerOptions managerOptions(test::ServingCa& ca, const core::SpiffeId& id,
                                                std::chrono::seconds ttl) {
-  core::CertificateManagerOptions options{.ca = ca.address(), .caRoots = ca.roots(), .id = id,
-                                          .token = ca.token(id)};
+  core::CertificateManagerOptions options{
+      .ca = ca.address(), .caRoots = ca.roots(), .id = id, .token = ca.token(id)};
   options.ttl = ttl;
   options.jitter = 0;
   options.checkInterval = 5ms;
@@ -39,7 +39,8 @@ std::shared_ptr<core::TlsContext> contextFor(const core::IssuedIdentity& identit
 TEST_CASE_METHOD(LoopFixture, "the certificate is renewed at half life, not before",
                  "[identity][manager]") {
   test::ServingCa ca(loop);
-  core::CertificateManager manager(loop, ca.clock, managerOptions(ca, test::spiffe("default", "web"), 1h));
+  core::CertificateManager manager(loop, ca.clock,
+                                   managerOptions(ca, test::spiffe("default", "web"), 1h));
   manager.start();
   runUntil([&] { return manager.issued() == 1; });
   auto first = manager.current()->chain.front();
@@ -47,7 +48,8 @@ TEST_CASE_METHOD(LoopFixture, "the certificate is renewed at half life, not befo
   CHECK(manager.nextAttempt() == first.notBefore() + 30min);
 
   ca.clock.advance(29min + 59s);
-  core::runUntil(loop, [] { return false; }, 100ms);  // several check intervals pass
+  core::runUntil(
+      loop, [] { return false; }, 100ms);  // several check intervals pass
   CHECK(manager.issued() == 1);
 
   ca.clock.advance(1s);
@@ -108,8 +110,8 @@ TEST_CASE_METHOD(LoopFixture, "while the CA is down the current certificate keep
   // The CA comes back on the same address; the next retry succeeds and swaps the certificate.
   auto again = test::ServingCa::quickOptions();
   again.listen = core::SocketAddress::loopbackV4(port);
-  ca::CaServer restarted(loop, *ca.authority, [&] { return ca::loadIssuer(ca.source, ca.time); },
-                         again, ca.time);
+  ca::CaServer restarted(
+      loop, *ca.authority, [&] { return ca::loadIssuer(ca.source, ca.time); }, again, ca.time);
   REQUIRE(restarted.start().ok());
   ca.clock.advance(8s);
   runUntil([&] { return manager.issued() == 2; });
@@ -157,9 +159,9 @@ TEST_CASE_METHOD(LoopFixture, "a live connection survives three renewals (10 s t
   REQUIRE(longLived.handshake().ok());
   REQUIRE(longLived.roundTrip("hello"));
   for (int renewal = 2; renewal <= 4; ++renewal) {
-    REQUIRE(core::runUntil(loop, [&] {
-      return serverCerts.issued() >= renewal && clientCerts.issued() >= renewal;
-    }, 12s));
+    REQUIRE(core::runUntil(
+        loop, [&] { return serverCerts.issued() >= renewal && clientCerts.issued() >= renewal; },
+        12s));
     INFO("after renewal " << renewal - 1);
     CHECK(longLived.roundTrip("still here " + std::to_string(renewal)));
     test::EchoClient fresh(*this, echo.address(), *clientContext);

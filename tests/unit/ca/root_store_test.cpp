@@ -129,7 +129,8 @@ TEST_CASE("a plugged-in intermediate signs under the company root", "[ca][root]"
 
   SECTION("an intermediate from another root is refused") {
     auto otherKey = test::newKey();
-    REQUIRE(core::writeCertificatesFile(tmp.file("root-cert.pem"), {makeRoot(otherKey, clock)}).ok());
+    REQUIRE(
+        core::writeCertificatesFile(tmp.file("root-cert.pem"), {makeRoot(otherKey, clock)}).ok());
     auto bad = ca::loadIssuer(source, clock);
     REQUIRE_FALSE(bad.ok());
     CHECK_THAT(bad.status().message(), Catch::Contains("does not chain"));

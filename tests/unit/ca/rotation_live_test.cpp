@@ -31,8 +31,8 @@ struct Workload {
     REQUIRE(manager.attach(context).ok());
   }
   static core::CertificateManagerOptions options(test::ServingCa& ca, const core::SpiffeId& id) {
-    core::CertificateManagerOptions o{.ca = ca.address(), .caRoots = ca.roots(), .id = id,
-                                      .token = ca.token(id, 24h)};
+    core::CertificateManagerOptions o{
+        .ca = ca.address(), .caRoots = ca.roots(), .id = id, .token = ca.token(id, 24h)};
     o.ttl = 1h;
     o.checkInterval = 5ms;
     return o;
@@ -71,7 +71,9 @@ TEST_CASE_METHOD(LoopFixture, "root rotation with live workloads never fails a h
     runUntil([&] { return server.manager.issued() > s && client.manager.issued() > c; });
     probe(when);
   };
-  auto waitForCa = [&](auto predicate) { runUntil([&] { return predicate(*ca.authority->issuer()); }); };
+  auto waitForCa = [&](auto predicate) {
+    runUntil([&] { return predicate(*ca.authority->issuer()); });
+  };
 
   probe("before the rotation");
 
@@ -103,5 +105,6 @@ TEST_CASE_METHOD(LoopFixture, "root rotation with live workloads never fails a h
   CHECK(client.manager.failures() == 0);
   // The CA's own serving certificate moved to the new root with the rest.
   REQUIRE(ca.server.servingCertificate());
-  CHECK(core::verifyCertificateChain({*ca.server.servingCertificate()}, {newRoot}, ca.clock.now()).ok());
+  CHECK(core::verifyCertificateChain({*ca.server.servingCertificate()}, {newRoot}, ca.clock.now())
+            .ok());
 }

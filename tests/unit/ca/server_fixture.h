@@ -22,7 +22,8 @@ struct ServingCa : CaUnderTest {
   explicit ServingCa(core::Loop& loop, ca::CaServerOptions options = quickOptions(),
                      bool realTime = false)
       : CaUnderTest("cluster.local", realTime),
-        server(loop, *authority, [this] { return ca::loadIssuer(source, time); }, options, time) {
+        server(
+            loop, *authority, [this] { return ca::loadIssuer(source, time); }, options, time) {
     REQUIRE(server.start().ok());
   }
   static ca::CaServerOptions quickOptions() {
@@ -36,8 +37,8 @@ struct ServingCa : CaUnderTest {
   core::CertificateList roots() { return authority->issuer()->bundle; }
 
   core::CsrRequest request(const core::SpiffeId& id, std::string token) {
-    return core::CsrRequest{.ca = address(), .caRoots = roots(), .id = id,
-                            .token = std::move(token), .clock = &time};
+    return core::CsrRequest{
+        .ca = address(), .caRoots = roots(), .id = id, .token = std::move(token), .clock = &time};
   }
 
   ca::CaServer server;
@@ -46,8 +47,9 @@ struct ServingCa : CaUnderTest {
 // Runs one exchange to its end.
 inline core::Result<core::IssuedIdentity> exchange(LoopFixture& fx, core::CsrRequest request) {
   std::optional<core::Result<core::IssuedIdentity>> result;
-  auto ex = core::CsrExchange::start(fx.loop, std::move(request),
-                                     [&](core::Result<core::IssuedIdentity> r) { result.emplace(std::move(r)); });
+  auto ex = core::CsrExchange::start(
+      fx.loop, std::move(request),
+      [&](core::Result<core::IssuedIdentity> r) { result.emplace(std::move(r)); });
   REQUIRE(ex.ok());
   fx.runUntil([&] { return result.has_value(); });
   return std::move(*result);
@@ -63,8 +65,11 @@ class RawClient final : private core::StreamSink {
     auto context = core::TlsContext::create(std::move(options));
     REQUIRE(context.ok());
     context_ = *context;
-    auto stream = core::TlsStream::connect(fx.loop, ca.address(), *context_, {},
-                                           [this](core::Status s) { handshake_ = s; connected_ = true; });
+    auto stream =
+        core::TlsStream::connect(fx.loop, ca.address(), *context_, {}, [this](core::Status s) {
+          handshake_ = s;
+          connected_ = true;
+        });
     REQUIRE(stream.ok());
     stream_ = std::move(*stream);
     fx.runUntil([&] { return connected_; });

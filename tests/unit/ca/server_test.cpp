@@ -85,7 +85,8 @@ TEST_CASE_METHOD(LoopFixture, "the CA survives every kind of bad input and keeps
     bool connected = false;
     REQUIRE(tcp.connect(ca.address(), [&](core::Status s) { connected = s.ok(); }).ok());
     runUntil([&] { return connected; });
-    REQUIRE(tcp.write(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01garbage"), nullptr).ok());
+    REQUIRE(tcp.write(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01garbage"), nullptr)
+                .ok());
     runUntil([&] { return ca.metrics.refusalCount(Refusal::tls_handshake) == 1; });
   }
   {  // A silent client is dropped at the handshake deadline.
@@ -122,16 +123,19 @@ TEST_CASE_METHOD(LoopFixture, "the CA survives every kind of bad input and keeps
     test::RawClient client(*this, ca);
     client.send(core::encodeFrame({{"type", "hello"}}));
     CHECK((*client.next())["code"] == "invalid");
-    client.send(core::encodeFrame({{"type", "csr"}, {"csr", "not a csr"}, {"token", ca.token(id)}}));
+    client.send(
+        core::encodeFrame({{"type", "csr"}, {"csr", "not a csr"}, {"token", ca.token(id)}}));
     CHECK((*client.next())["code"] == "invalid");
     ca::TokenSigner forger(test::newKey());
     auto forged = forger.create(id, 1h, ca.clock);
-    client.send(core::encodeFrame({{"type", "csr"}, {"csr", test::csrFor(test::newKey(), id)}, {"token", *forged}}));
+    client.send(core::encodeFrame(
+        {{"type", "csr"}, {"csr", test::csrFor(test::newKey(), id)}, {"token", *forged}}));
     auto answer = client.next();
     REQUIRE(answer);
     CHECK((*answer)["code"] == "denied");
     // Still open: a good request on the same connection works.
-    client.send(core::encodeFrame({{"type", "csr"}, {"csr", test::csrFor(test::newKey(), id)}, {"token", ca.token(id)}}));
+    client.send(core::encodeFrame(
+        {{"type", "csr"}, {"csr", test::csrFor(test::newKey(), id)}, {"token", ca.token(id)}}));
     auto good = client.next();
     REQUIRE(good);
     CHECK((*good)["type"] == "certificate");
@@ -140,8 +144,10 @@ TEST_CASE_METHOD(LoopFixture, "the CA survives every kind of bad input and keeps
     test::CaUnderTest foreignCa("other.mesh");
     auto foreignId = test::spiffe("default", "web", "other.mesh");
     auto key = test::newKey();
-    auto chain = foreignCa.authority->handleCsr(
-        {{"type", "csr"}, {"csr", test::csrFor(key, foreignId)}, {"token", foreignCa.token(foreignId)}}, {}, "t");
+    auto chain = foreignCa.authority->handleCsr({{"type", "csr"},
+                                                 {"csr", test::csrFor(key, foreignId)},
+                                                 {"token", foreignCa.token(foreignId)}},
+                                                {}, "t");
     auto request = ca.request(id, "");
     request.currentChain = *core::parseCertificatesPem(chain["chain"].get<std::string>());
     request.currentKey = key;

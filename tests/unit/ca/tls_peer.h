@@ -19,9 +19,10 @@ class EchoServer {
  public:
   EchoServer(core::Loop& loop, std::shared_ptr<core::TlsContext> context)
       : loop_(loop), context_(std::move(context)), listener_(loop) {
-    REQUIRE(listener_.listen(core::SocketAddress::loopbackV4(0), [this](auto tcp) {
-      accept(std::move(tcp));
-    }).ok());
+    REQUIRE(listener_
+                .listen(core::SocketAddress::loopbackV4(0),
+                        [this](auto tcp) { accept(std::move(tcp)); })
+                .ok());
   }
   ~EchoServer() {
     listener_.close();
@@ -48,13 +49,15 @@ class EchoServer {
     echo->tls = std::move(*tls);
     Echo* raw = echo.get();
     connections_[raw] = std::move(echo);
-    REQUIRE(raw->tls->handshake([this, raw](core::Status s) {
-      if (!s) {
-        ++failures_;
-        return drop(raw);
-      }
-      (void)raw->tls->startReading(*raw);
-    }).ok());
+    REQUIRE(raw->tls
+                ->handshake([this, raw](core::Status s) {
+                  if (!s) {
+                    ++failures_;
+                    return drop(raw);
+                  }
+                  (void)raw->tls->startReading(*raw);
+                })
+                .ok());
   }
   void drop(Echo* echo) {
     auto it = connections_.find(echo);

@@ -91,7 +91,13 @@ TEST_CASE("malformed tokens are refused without crashing", "[ca][token]") {
   // {"alg":"none"} and {"sub":1}: an unsigned token must never pass.
   std::string noneHeader = "eyJhbGciOiJub25lIn0";
   std::vector<std::string> bad = {
-      "", ".", "..", "a.b.c", "a.b", "a.b.c.d", std::string(5000, 'a'),
+      "",
+      ".",
+      "..",
+      "a.b.c",
+      "a.b",
+      "a.b.c.d",
+      std::string(5000, 'a'),
       noneHeader + good->substr(good->find('.')),
       noneHeader + good->substr(good->find('.'), good->rfind('.') - good->find('.')) + ".",
       header + ".eyJzdWIiOjF9." + good->substr(good->rfind('.') + 1),
