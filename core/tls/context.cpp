@@ -81,7 +81,8 @@ namespace {
 // Chain verification against the context's trust store, then the SPIFFE policy. Runs for
 // every full handshake in which the peer sent a certificate.
 int verifyPeerChain(X509_STORE_CTX* store, void*) {
-  SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  SSL* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   TlsSession* session = TlsSession::fromSsl(ssl);
   if (session == nullptr) {
     X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
@@ -92,9 +93,8 @@ int verifyPeerChain(X509_STORE_CTX* store, void*) {
                                std::chrono::system_clock::to_time_t(clock->now()));
   }
   if (X509_verify_cert(store) != 1) {
-    session->noteHandshakeFailure(
-        std::string("certificate verify failed: ") +
-        X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
+    session->noteHandshakeFailure(std::string("certificate verify failed: ") +
+                                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(store)));
     return 0;
   }
   X509* leaf = X509_STORE_CTX_get0_cert(store);
@@ -112,8 +112,8 @@ int verifyPeerChain(X509_STORE_CTX* store, void*) {
 }
 
 // Server: the first of our protocols that the client offers.
-int selectAlpn(SSL* ssl, const uint8_t** out, uint8_t* outLen, const uint8_t* in,
-               unsigned inLen, void*) {
+int selectAlpn(SSL* ssl, const uint8_t** out, uint8_t* outLen, const uint8_t* in, unsigned inLen,
+               void*) {
   TlsSession* session = TlsSession::fromSsl(ssl);
   if (session == nullptr) return SSL_TLSEXT_ERR_NOACK;
   for (auto& ours : session->settings().alpn) {
@@ -236,7 +236,8 @@ Result<bssl::UniquePtr<SSL_CTX>> TlsContext::build(const Settings& settings,
   for (auto& root : material.trustBundle) {
     if (!X509_STORE_add_cert(store, root.get())) {
       uint32_t err = ERR_peek_last_error();
-      if (ERR_GET_LIB(err) == ERR_LIB_X509 && ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
+      if (ERR_GET_LIB(err) == ERR_LIB_X509 &&
+          ERR_GET_REASON(err) == X509_R_CERT_ALREADY_IN_HASH_TABLE) {
         ERR_clear_error();  // a root listed twice
         continue;
       }

@@ -9,6 +9,8 @@
 // identity that matters is the peer's SPIFFE id, checked against a PeerPolicy.
 #pragma once
 
+#include "core/tls/boringssl.h"
+
 #include <openssl/ssl.h>
 
 #include <functional>
@@ -35,8 +37,8 @@ enum class TlsRole { client, server };
 // requireSpiffeId is false (and then the other fields must be empty).
 struct PeerPolicy {
   bool requireSpiffeId = true;
-  std::string trustDomain;         // non-empty: the peer's id must be in this trust domain
-  std::vector<SpiffeId> allowIds;  // non-empty: the peer's id must be one of these
+  std::string trustDomain{};         // non-empty: the peer's id must be in this trust domain
+  std::vector<SpiffeId> allowIds{};  // non-empty: the peer's id must be one of these
 
   // Why `id` is refused, or ok.
   Status check(const std::optional<SpiffeId>& id) const;
@@ -46,17 +48,17 @@ struct TlsOptions {
   TlsRole role = TlsRole::client;
   // Our certificate chain, leaf first, and its key. Required on a server; on a client, needed
   // to answer a server that asks for a certificate (mutual TLS).
-  CertificateList chain;
-  std::optional<PrivateKey> key;
+  CertificateList chain{};
+  std::optional<PrivateKey> key{};
   // Roots the peer's chain must lead to; several roots may be trusted at once (rotation,
   // federation). Required when verifyPeer is set.
-  CertificateList trustBundle;
+  CertificateList trustBundle{};
   // Client: verify the server. Server: require a client certificate and verify it.
   bool verifyPeer = true;
-  PeerPolicy peer;  // the default for every session of this context
+  PeerPolicy peer{};  // the default for every session of this context
   // ALPN protocol ids. Client: offered in this order. Server: the first of these that the
   // client offers is chosen; no overlap means no ALPN (the handshake goes on).
-  std::vector<std::string> alpn;
+  std::vector<std::string> alpn{};
   bool tls13Only = false;
   // Server: session tickets. Client: a small per-context cache of sessions keyed by
   // TlsSessionOptions::sessionKey, so a reconnect resumes. Every swap clears the client cache,
@@ -70,7 +72,7 @@ struct TlsOptions {
   // certificate and key instead (this context's verification, ALPN and policy still apply),
   // or an error to refuse the handshake (alert unrecognized_name).
   std::function<Result<std::shared_ptr<TlsContext>>(const std::string& serverName)>
-      selectByServerName;
+      selectByServerName{};
 };
 
 // Designated initializers work: {.serverName = "ca.mesh-system", .peer = policy}.
@@ -133,9 +135,9 @@ class TlsContext {
   // certificate in one step. The old SSL_CTX is freed when its last connection closes.
   std::shared_ptr<tls_internal::Settings> settings_;
   mutable std::mutex mutex_;
-  Material material_;            // guarded by mutex_
-  bssl::UniquePtr<SSL_CTX> ctx_; // guarded by mutex_
-  uint64_t generation_ = 0;      // guarded by mutex_
+  Material material_;             // guarded by mutex_
+  bssl::UniquePtr<SSL_CTX> ctx_;  // guarded by mutex_
+  uint64_t generation_ = 0;       // guarded by mutex_
 };
 
 }  // namespace mesh::core

@@ -43,13 +43,13 @@ Result<std::string> createCsrPem(const PrivateKey& key, const SpiffeId& id,
   bssl::UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
   // Critical when the subject is empty (RFC 5280 4.2.1.6).
   int critical = commonName.empty() ? 1 : 0;
-  bssl::UniquePtr<X509_EXTENSION> san(
-      X509V3_EXT_i2d(NID_subject_alt_name, critical, names.get()));
+  bssl::UniquePtr<X509_EXTENSION> san(X509V3_EXT_i2d(NID_subject_alt_name, critical, names.get()));
   if (!exts || !san || !bssl::PushToStack(exts.get(), std::move(san)) ||
       !X509_REQ_add_extensions(req.get(), exts.get()))
     return sslError(Code::internal, "CSR extensions");
 
-  if (!X509_REQ_sign(req.get(), key.get(), EVP_sha256())) return sslError(Code::internal, "sign CSR");
+  if (!X509_REQ_sign(req.get(), key.get(), EVP_sha256()))
+    return sslError(Code::internal, "sign CSR");
   bssl::UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!bio || !PEM_write_bio_X509_REQ(bio.get(), req.get()))
     return sslError(Code::internal, "CSR PEM");
@@ -63,13 +63,12 @@ Result<CsrInfo> parseCsrPem(std::string_view pem) {
   if (!req) return sslError(Code::invalid, "CSR PEM");
   bssl::UniquePtr<EVP_PKEY> key(X509_REQ_get_pubkey(req.get()));
   if (!key) return sslError(Code::invalid, "CSR public key");
-  if (X509_REQ_verify(req.get(), key.get()) != 1)
-    return sslError(Code::invalid, "CSR signature");
+  if (X509_REQ_verify(req.get(), key.get()) != 1) return sslError(Code::invalid, "CSR signature");
 
   CsrInfo info{PublicKey(std::move(key)), {}, {}, {}};
   bssl::UniquePtr<BIO> name(BIO_new(BIO_s_mem()));
-  if (name && X509_NAME_print_ex(name.get(), X509_REQ_get_subject_name(req.get()), 0,
-                                 XN_FLAG_RFC2253) >= 0)
+  if (name &&
+      X509_NAME_print_ex(name.get(), X509_REQ_get_subject_name(req.get()), 0, XN_FLAG_RFC2253) >= 0)
     info.subject = bioContents(name.get());
 
   bssl::UniquePtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(req.get()));
@@ -83,8 +82,8 @@ Result<CsrInfo> parseCsrPem(std::string_view pem) {
       for (size_t j = 0; j < sk_GENERAL_NAME_num(names.get()); ++j) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), j);
         if (gn->type != GEN_URI && gn->type != GEN_DNS) continue;
-        const ASN1_IA5STRING* s = gn->type == GEN_URI ? gn->d.uniformResourceIdentifier
-                                                       : gn->d.dNSName;
+        const ASN1_IA5STRING* s =
+            gn->type == GEN_URI ? gn->d.uniformResourceIdentifier : gn->d.dNSName;
         std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                           static_cast<size_t>(ASN1_STRING_length(s)));
         (gn->type == GEN_URI ? info.uriSans : info.dnsSans).push_back(std::move(value));

@@ -9,7 +9,8 @@ namespace mesh::core::tls_internal {
 
 std::string readableReason(const char* reason) {
   std::string r = reason ? reason : "";
-  for (char& c : r) c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : r)
+    c = c == '_' ? ' ' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (std::string_view prefix : {"sslv3 alert ", "tlsv1 alert "}) {
     if (r.rfind(prefix, 0) == 0) return "peer sent alert: " + r.substr(prefix.size());
   }

@@ -22,7 +22,7 @@ constexpr size_t kReadChunk = 16 * 1024;
 
 // Reasons that mean "the peer (or we) refused an identity", as opposed to a broken peer.
 bool isAuthReason(const std::string& reason) {
-  static const char* kWords[] = {"certificate", "unknown ca", "access denied",
+  static const char* kWords[] = {"certificate",       "unknown ca",        "access denied",
                                  "handshake failure", "unrecognized name", "verify"};
   for (const char* w : kWords)
     if (reason.find(w) != std::string::npos) return true;

@@ -10,6 +10,8 @@
 // Not thread-safe: one session belongs to one loop thread.
 #pragma once
 
+#include "core/tls/boringssl.h"
+
 #include <openssl/ssl.h>
 
 #include <memory>
@@ -72,10 +74,10 @@ class TlsSession {
   CertificateList peerChain() const;  // as the peer sent it, leaf first
   std::optional<SpiffeId> peerId() const { return peerId_; }
   std::string alpn() const;        // "" when none was negotiated
-  std::string serverName() const; // the SNI sent (client) or received (server); "" for none
-  std::string version() const;    // "TLSv1.3"
-  std::string cipher() const;     // "TLS_AES_128_GCM_SHA256"
-  std::string group() const;      // "X25519"
+  std::string serverName() const;  // the SNI sent (client) or received (server); "" for none
+  std::string version() const;     // "TLSv1.3"
+  std::string cipher() const;      // "TLS_AES_128_GCM_SHA256"
+  std::string group() const;       // "X25519"
   bool resumed() const;
 
   // For BoringSSL callbacks.

@@ -22,15 +22,14 @@ bool validSegment(std::string_view s) {
 bool SpiffeId::validTrustDomain(std::string_view td) {
   if (td.empty() || td.size() > kMaxTrustDomainLength) return false;
   for (char c : td) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
 }
 
 Result<SpiffeId> SpiffeId::make(std::string_view trustDomain, std::string_view ns,
-                                 std::string_view serviceAccount) {
+                                std::string_view serviceAccount) {
   if (!validTrustDomain(trustDomain))
     return error(Code::invalid, "invalid SPIFFE trust domain '" + std::string(trustDomain) + "'");
   if (!validSegment(ns))

@@ -109,10 +109,10 @@ class TlsStream final : public Stream, private StreamSink {
   std::vector<PendingWrite> pendingWrites_;  // until the handshake completes
   std::size_t pendingBytes_ = 0;
   StreamSink* sink_ = nullptr;
-  std::string inbox_;          // plaintext not yet delivered
-  bool eofPending_ = false;    // deliver onEof after inbox_
-  Status errorPending_;        // deliver onError after inbox_
-  bool finished_ = false;      // onEof or onError delivered
+  std::string inbox_;        // plaintext not yet delivered
+  bool eofPending_ = false;  // deliver onEof after inbox_
+  Status errorPending_;      // deliver onError after inbox_
+  bool finished_ = false;    // onEof or onError delivered
   bool transportReading_ = false;
   bool shutDown_ = false;
   DoneCallback shutdownDone_;  // shutdown() before the handshake completed

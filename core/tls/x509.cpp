@@ -66,8 +66,8 @@ std::string nameToString(const X509_NAME* name) {
 // The SAN entries of one GEN_* type as strings.
 std::vector<std::string> sanEntries(const X509* cert, int type) {
   std::vector<std::string> out;
-  bssl::UniquePtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  bssl::UniquePtr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   ERR_clear_error();
   if (!names) return out;
   for (size_t i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
@@ -153,8 +153,7 @@ PrivateKey& PrivateKey::operator=(const PrivateKey& other) {
 Result<PrivateKey> PrivateKey::generateP256() {
   bssl::UniquePtr<EC_KEY> ec(EC_KEY_new_by_curve_name(NID_X9_62_prime256v1));
   bssl::UniquePtr<EVP_PKEY> key(EVP_PKEY_new());
-  if (!ec || !key || !EC_KEY_generate_key(ec.get()) ||
-      !EVP_PKEY_assign_EC_KEY(key.get(), ec.get()))
+  if (!ec || !key || !EC_KEY_generate_key(ec.get()) || !EVP_PKEY_assign_EC_KEY(key.get(), ec.get()))
     return sslError(Code::internal, "generate P-256 key");
   ec.release();  // owned by `key` now
   return PrivateKey(std::move(key));
@@ -239,7 +238,9 @@ std::string Certificate::toDer() const {
   return out;
 }
 
-std::string Certificate::subject() const { return nameToString(X509_get_subject_name(cert_.get())); }
+std::string Certificate::subject() const {
+  return nameToString(X509_get_subject_name(cert_.get()));
+}
 std::string Certificate::issuer() const { return nameToString(X509_get_issuer_name(cert_.get())); }
 
 std::string Certificate::commonName() const {
@@ -591,8 +592,8 @@ Status verifyCertificateChain(const CertificateList& chain, const CertificateLis
   if (X509_verify_cert(ctx.get()) != 1) {
     int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
-    return error(Code::denied, std::string("certificate verify failed: ") +
-                                   X509_verify_cert_error_string(err));
+    return error(Code::denied,
+                 std::string("certificate verify failed: ") + X509_verify_cert_error_string(err));
   }
   return {};
 }

@@ -8,6 +8,8 @@
 // Private key material is never logged and never put in a Status message.
 #pragma once
 
+#include "core/tls/boringssl.h"
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -126,12 +128,12 @@ Status writeCertificatesFile(const std::string& path, const CertificateList& cer
 // What a new certificate says. Subject is CN (+ O when set). Validity is exactly as given
 // (the signer decides how it relates to the issuer's own validity).
 struct CertificateTemplate {
-  std::string commonName;
-  std::string organization;
-  std::optional<SpiffeId> spiffeId;  // leaf: the single URI SAN
-  std::vector<std::string> dnsNames;  // optional DNS SANs
-  Clock::TimePoint notBefore;
-  Clock::TimePoint notAfter;
+  std::string commonName{};
+  std::string organization{};
+  std::optional<SpiffeId> spiffeId{};   // leaf: the single URI SAN
+  std::vector<std::string> dnsNames{};  // optional DNS SANs
+  Clock::TimePoint notBefore{};
+  Clock::TimePoint notAfter{};
   bool isCa = false;
   int maxPathLength = -1;  // CA only: pathLenConstraint, -1 for none
 };

@@ -1,8 +1,11 @@
 // TLS handshakes between real sockets on 127.0.0.1: TlsStream over core/loop's TcpStream.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/loop/tcp.h"
@@ -70,16 +73,17 @@ class Server {
  public:
   Server(Loop& loop, std::shared_ptr<TlsContext> ctx, bool echo = true)
       : listener_(loop), ctx_(std::move(ctx)) {
-    Status st = listener_.listen(SocketAddress::loopbackV4(0), [this, echo](std::unique_ptr<TcpStream> tcp) {
-      auto end = std::make_unique<End>();
-      auto tls = TlsStream::server(std::move(tcp), *ctx_);
-      REQUIRE(tls.ok());
-      end->stream = std::move(*tls);
-      end->echo = echo;
-      End* raw = end.get();
-      REQUIRE(end->stream->handshake([raw](Status s) { raw->onHandshake(s); }).ok());
-      ends.push_back(std::move(end));
-    });
+    Status st = listener_.listen(
+        SocketAddress::loopbackV4(0), [this, echo](std::unique_ptr<TcpStream> tcp) {
+          auto end = std::make_unique<End>();
+          auto tls = TlsStream::server(std::move(tcp), *ctx_);
+          REQUIRE(tls.ok());
+          end->stream = std::move(*tls);
+          end->echo = echo;
+          End* raw = end.get();
+          REQUIRE(end->stream->handshake([raw](Status s) { raw->onHandshake(s); }).ok());
+          ends.push_back(std::move(end));
+        });
     REQUIRE(st.ok());
   }
   SocketAddress address() const { return SocketAddress::loopbackV4(listener_.port()); }
@@ -120,7 +124,9 @@ TEST_CASE_METHOD(LoopFixture, "mutual TLS over TCP: both sides read the other's 
 
   // Writes before the handshake completes are queued.
   REQUIRE(client->stream->write(std::string("ping"), nullptr).ok());
-  runUntil([&] { return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone; });
+  runUntil([&] {
+    return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone;
+  });
   End& accepted = *server.ends[0];
   INFO(client->handshake.toString() << " / " << accepted.handshake.toString());
   REQUIRE(client->handshake.ok());
@@ -140,10 +146,13 @@ TEST_CASE_METHOD(LoopFixture, "mutual TLS over TCP: both sides read the other's 
   std::string head = "hello ";
   ByteView chunks[] = {ByteView(head.data(), head.size()), ByteView(big.data(), big.size())};
   bool written = false;
-  REQUIRE(client->stream->write(chunks, [&](Status s) {
-    REQUIRE(s.ok());
-    written = true;
-  }).ok());
+  REQUIRE(client->stream
+              ->write(chunks,
+                      [&](Status s) {
+                        REQUIRE(s.ok());
+                        written = true;
+                      })
+              .ok());
   std::string expected = "ping" + head + big;
   runUntil([&] { return written && client->got.size() >= expected.size(); });
   CHECK(accepted.got == expected);
@@ -165,7 +174,9 @@ TEST_CASE_METHOD(LoopFixture, "a server certificate from an untrusted root is re
   auto clientCtx = makeContext(TlsRole::client, &m.client, {m.ca.cert});
   Server server(loop, serverCtx);
   auto client = dial(loop, server, *clientCtx);
-  runUntil([&] { return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone; });
+  runUntil([&] {
+    return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone;
+  });
   CHECK(client->handshake.code() == Code::denied);
   CHECK(client->handshake.message() ==
         "certificate verify failed: unable to get local issuer certificate");
@@ -188,7 +199,8 @@ TEST_CASE_METHOD(LoopFixture, "a client certificate from an untrusted root is re
   CHECK(server.ends[0]->handshake.message() ==
         "certificate verify failed: unable to get local issuer certificate");
   // TLS 1.3: the client finished first; the refusal arrives as a read error.
-  runUntil([&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
+  runUntil(
+      [&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
   Status seen = client->handshake.ok() ? client->readError : client->handshake;
   CHECK(seen.code() == Code::denied);
   CHECK(seen.message() == "peer sent alert: unknown ca");
@@ -204,7 +216,8 @@ TEST_CASE_METHOD(LoopFixture, "a client without a certificate is refused when on
   runUntil([&] { return !server.ends.empty() && server.ends[0]->handshakeDone; });
   CHECK(server.ends[0]->handshake.code() == Code::denied);
   CHECK(server.ends[0]->handshake.message() == "peer did not return a certificate");
-  runUntil([&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
+  runUntil(
+      [&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
   Status seen = client->handshake.ok() ? client->readError : client->handshake;
   CHECK(seen.code() == Code::denied);
   CHECK(seen.message() == "peer sent alert: certificate required");
@@ -212,14 +225,17 @@ TEST_CASE_METHOD(LoopFixture, "a client without a certificate is refused when on
 
 TEST_CASE_METHOD(LoopFixture, "expired certificates are refused", "[tls][stream]") {
   Mesh m;
-  Identity expired = issue(m.ca, "spiffe://cluster.local/ns/default/sa/old", now() - 48h, now() - 24h);
+  Identity expired =
+      issue(m.ca, "spiffe://cluster.local/ns/default/sa/old", now() - 48h, now() - 24h);
 
   SECTION("expired server certificate") {
     auto serverCtx = makeContext(TlsRole::server, &expired, {m.ca.cert});
     auto clientCtx = makeContext(TlsRole::client, &m.client, {m.ca.cert});
     Server server(loop, serverCtx);
     auto client = dial(loop, server, *clientCtx);
-    runUntil([&] { return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone; });
+    runUntil([&] {
+      return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone;
+    });
     CHECK(client->handshake.code() == Code::denied);
     CHECK(client->handshake.message() == "certificate verify failed: certificate has expired");
     CHECK(server.ends[0]->handshake.message() == "peer sent alert: certificate expired");
@@ -230,11 +246,14 @@ TEST_CASE_METHOD(LoopFixture, "expired certificates are refused", "[tls][stream]
     Server server(loop, serverCtx);
     auto client = dial(loop, server, *clientCtx);
     runUntil([&] { return !server.ends.empty() && server.ends[0]->handshakeDone; });
-    CHECK(server.ends[0]->handshake.message() == "certificate verify failed: certificate has expired");
-    runUntil([&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
+    CHECK(server.ends[0]->handshake.message() ==
+          "certificate verify failed: certificate has expired");
+    runUntil(
+        [&] { return client->handshakeDone && (client->finished() || !client->handshake.ok()); });
   }
   SECTION("a certificate not yet valid") {
-    Identity future = issue(m.ca, "spiffe://cluster.local/ns/default/sa/new", now() + 1h, now() + 2h);
+    Identity future =
+        issue(m.ca, "spiffe://cluster.local/ns/default/sa/new", now() + 1h, now() + 2h);
     auto serverCtx = makeContext(TlsRole::server, &future, {m.ca.cert});
     auto clientCtx = makeContext(TlsRole::client, &m.client, {m.ca.cert});
     Server server(loop, serverCtx);
@@ -248,7 +267,8 @@ TEST_CASE_METHOD(LoopFixture, "expired certificates are refused", "[tls][stream]
 TEST_CASE_METHOD(LoopFixture, "ALPN: the server's first choice the client offers, or none",
                  "[tls][stream]") {
   Mesh m;
-  auto serverCtx = makeContext(TlsRole::server, &m.server, {m.ca.cert}, {"mesh/1", "h2", "http/1.1"});
+  auto serverCtx =
+      makeContext(TlsRole::server, &m.server, {m.ca.cert}, {"mesh/1", "h2", "http/1.1"});
   auto clientCtx = makeContext(TlsRole::client, &m.client, {m.ca.cert}, {"http/1.1", "h2"});
   Server server(loop, serverCtx);
 
@@ -263,7 +283,9 @@ TEST_CASE_METHOD(LoopFixture, "ALPN: the server's first choice the client offers
   CHECK(other->stream->alpn().empty());
 
   auto none = dial(loop, server, *clientCtx, {.alpn = std::vector<std::string>{}});
-  runUntil([&] { return none->handshakeDone && server.ends.size() == 3 && server.ends[2]->handshakeDone; });
+  runUntil([&] {
+    return none->handshakeDone && server.ends.size() == 3 && server.ends[2]->handshakeDone;
+  });
   REQUIRE(none->handshake.ok());
   CHECK(none->stream->alpn().empty());
 }
@@ -291,31 +313,40 @@ TEST_CASE_METHOD(LoopFixture, "SNI is seen by the server, which can choose or re
   Server server(loop, *serverCtx);
 
   auto plain = dial(loop, server, *clientCtx, {.serverName = "server.default.svc"});
-  runUntil([&] { return plain->handshakeDone && server.ends.size() == 1 && server.ends[0]->handshakeDone; });
+  runUntil([&] {
+    return plain->handshakeDone && server.ends.size() == 1 && server.ends[0]->handshakeDone;
+  });
   REQUIRE(plain->handshake.ok());
   CHECK(server.ends[0]->stream->serverName() == "server.default.svc");
   CHECK(plain->stream->serverName() == "server.default.svc");
   CHECK(plain->stream->peerId()->toString() == "spiffe://cluster.local/ns/default/sa/server");
 
   auto gw = dial(loop, server, *clientCtx, {.serverName = "gateway.example"});
-  runUntil([&] { return gw->handshakeDone && server.ends.size() == 2 && server.ends[1]->handshakeDone; });
+  runUntil([&] {
+    return gw->handshakeDone && server.ends.size() == 2 && server.ends[1]->handshakeDone;
+  });
   REQUIRE(gw->handshake.ok());
   CHECK(gw->stream->peerId()->toString() == "spiffe://cluster.local/ns/ingress/sa/gateway");
   // The choosing context's verification still applies: the client was checked.
-  CHECK(server.ends[1]->stream->peerId()->toString() == "spiffe://cluster.local/ns/default/sa/client");
+  CHECK(server.ends[1]->stream->peerId()->toString() ==
+        "spiffe://cluster.local/ns/default/sa/client");
 
   auto bad = dial(loop, server, *clientCtx, {.serverName = "unknown.example"});
-  runUntil([&] { return bad->handshakeDone && server.ends.size() == 3 && server.ends[2]->handshakeDone; });
+  runUntil([&] {
+    return bad->handshakeDone && server.ends.size() == 3 && server.ends[2]->handshakeDone;
+  });
   CHECK(bad->handshake.message() == "peer sent alert: unrecognized name");
   CHECK(server.ends[2]->handshake.message() == "server name refused: no such host");
 
   auto noSni = dial(loop, server, *clientCtx);
   runUntil([&] { return noSni->handshakeDone; });
   REQUIRE(noSni->handshake.ok());
-  CHECK(seen == std::vector<std::string>{"server.default.svc", "gateway.example", "unknown.example", ""});
+  CHECK(seen ==
+        std::vector<std::string>{"server.default.svc", "gateway.example", "unknown.example", ""});
 }
 
-TEST_CASE_METHOD(LoopFixture, "hot swap: open connections keep working, new ones see the new certificate",
+TEST_CASE_METHOD(LoopFixture,
+                 "hot swap: open connections keep working, new ones see the new certificate",
                  "[tls][stream]") {
   Mesh m;
   auto serverCtx = makeContext(TlsRole::server, &m.server, {m.ca.cert});
@@ -376,7 +407,8 @@ TEST_CASE_METHOD(LoopFixture, "two roots in the trust bundle are both accepted",
   auto ca = dial(loop, server, *clientA);
   auto cb = dial(loop, server, *clientB);
   runUntil([&] {
-    return server.ends.size() == 2 && server.ends[0]->handshakeDone && server.ends[1]->handshakeDone;
+    return server.ends.size() == 2 && server.ends[0]->handshakeDone &&
+           server.ends[1]->handshakeDone;
   });
   std::vector<std::string> ids;
   for (auto& end : server.ends) {
@@ -398,7 +430,9 @@ TEST_CASE_METHOD(LoopFixture, "an unexpected peer identity is refused", "[tls][s
   PeerPolicy expect;
   expect.allowIds = {spiffe("spiffe://cluster.local/ns/default/sa/database")};
   auto client = dial(loop, server, *clientCtx, {.peer = expect});
-  runUntil([&] { return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone; });
+  runUntil([&] {
+    return client->handshakeDone && !server.ends.empty() && server.ends[0]->handshakeDone;
+  });
   CHECK(client->handshake.code() == Code::denied);
   CHECK(client->handshake.message() ==
         "certificate verify failed: peer spiffe://cluster.local/ns/default/sa/server is not an "
@@ -437,11 +471,11 @@ TEST_CASE_METHOD(LoopFixture, "the peer hanging up mid-handshake fails it; resum
     probe.close();
     Status result;
     bool done = false;
-    auto tls = TlsStream::connect(loop, SocketAddress::loopbackV4(port), *clientCtx, {},
-                                  [&](Status s) {
-                                    result = s;
-                                    done = true;
-                                  });
+    auto tls =
+        TlsStream::connect(loop, SocketAddress::loopbackV4(port), *clientCtx, {}, [&](Status s) {
+          result = s;
+          done = true;
+        });
     REQUIRE(tls.ok());
     runUntil([&] { return done; });
     CHECK(result.code() == Code::unavailable);
@@ -458,6 +492,57 @@ TEST_CASE_METHOD(LoopFixture, "the peer hanging up mid-handshake fails it; resum
     CHECK(second->stream->session().resumed());
     CHECK(second->stream->peerId()->toString() == "spiffe://cluster.local/ns/default/sa/server");
     runUntil([&] { return server.ends.size() == 2 && server.ends[1]->handshakeDone; });
-    CHECK(server.ends[1]->stream->peerId()->toString() == "spiffe://cluster.local/ns/default/sa/client");
+    CHECK(server.ends[1]->stream->peerId()->toString() ==
+          "spiffe://cluster.local/ns/default/sa/client");
   }
+}
+
+// The openssl CLI as an independent TLS peer: it runs in a child process (from a thread, so
+// this thread keeps running the loop) and does mutual TLS with our server.
+TEST_CASE_METHOD(LoopFixture, "openssl s_client completes mutual TLS 1.2 and 1.3 with our server",
+                 "[tls][stream][openssl]") {
+  REQUIRE(haveOpenssl());
+  Mesh m;
+  TempDir dir;
+  REQUIRE(writeCertificatesFile(dir.file("root.pem"), {m.ca.cert}).ok());
+  REQUIRE(writeCertificatesFile(dir.file("client.pem"), m.client.chain).ok());
+  REQUIRE(writePrivateKeyFile(dir.file("client.key"), m.client.key).ok());
+  auto serverCtx = makeContext(TlsRole::server, &m.server, {m.ca.cert}, {"h2"});
+  Server server(loop, serverCtx);
+
+  auto version = GENERATE(std::string("tls1_2"), std::string("tls1_3"));
+  INFO(version);
+  std::atomic<bool> finished{false};
+  CommandResult result;
+  std::string command = "echo hello | openssl s_client -brief -" + version + " -connect " +
+                        server.address().toString() + " -servername server.mesh -alpn h2" +
+                        " -CAfile " + dir.file("root.pem") + " -cert " + dir.file("client.pem") +
+                        " -key " + dir.file("client.key") + " -verify_return_error";
+  std::thread child([&] {
+    result = run(command);
+    finished = true;
+  });
+  bool ok = mesh::core::runUntil(
+      loop, [&] { return finished.load(); }, std::chrono::seconds(20));
+  child.join();
+  REQUIRE(ok);
+  INFO(result.output);
+  CHECK(result.exitCode == 0);
+  CHECK(result.output.find(version == "tls1_2" ? "Protocol version: TLSv1.2"
+                                               : "Protocol version: TLSv1.3") != std::string::npos);
+  CHECK(result.output.find("Verification: OK") != std::string::npos);
+  if (version == "tls1_2")
+    CHECK(result.output.find("Ciphersuite: ECDHE-ECDSA-AES") != std::string::npos);
+  CHECK(result.output.find("GCM") != std::string::npos);
+
+  runUntil([&] { return !server.ends.empty() && server.ends[0]->handshakeDone; });
+  End& end = *server.ends[0];
+  REQUIRE(end.handshake.ok());
+  CHECK(end.stream->peerId()->toString() == "spiffe://cluster.local/ns/default/sa/client");
+  CHECK(end.stream->serverName() == "server.mesh");
+  CHECK(end.stream->alpn() == "h2");
+  CHECK(end.stream->session().version() == (version == "tls1_2" ? "TLSv1.2" : "TLSv1.3"));
+  CHECK(end.stream->session().group() == "X25519");
+  runUntil([&] { return end.got == "hello\n" || end.finished(); });
+  CHECK(end.got == "hello\n");
 }

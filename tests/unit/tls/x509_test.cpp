@@ -25,15 +25,15 @@ TEST_CASE("SPIFFE ids parse, format and validate", "[tls][spiffe]") {
   CHECK(made->toString() == "spiffe://example.org/ns/prod/sa/api-v2_x");
   CHECK(*SpiffeId::parse(made->toString()) == *made);
 
-  for (const char* bad : {
-           "", "spiffe://", "http://cluster.local/ns/a/sa/b", "spiffe://cluster.local",
-           "spiffe://cluster.local/", "spiffe://Cluster.local/ns/a/sa/b",  // upper-case domain
-           "spiffe://cluster.local:8080/ns/a/sa/b", "spiffe://user@cluster.local/ns/a/sa/b",
-           "spiffe://cluster.local/ns/a/sa/", "spiffe://cluster.local/ns//sa/b",
-           "spiffe://cluster.local/ns/a/sa/b/extra", "spiffe://cluster.local/sa/b/ns/a",
-           "spiffe://cluster.local/ns/../sa/b", "spiffe://cluster.local/ns/a/sa/b?x=1",
-           "spiffe://cluster.local/ns/a/sa/b#frag", "spiffe://cluster.local/ns/a b/sa/c",
-           "SPIFFE://cluster.local/ns/a/sa/b", "spiffe:///ns/a/sa/b"}) {
+  for (const char* bad :
+       {"", "spiffe://", "http://cluster.local/ns/a/sa/b", "spiffe://cluster.local",
+        "spiffe://cluster.local/", "spiffe://Cluster.local/ns/a/sa/b",  // upper-case domain
+        "spiffe://cluster.local:8080/ns/a/sa/b", "spiffe://user@cluster.local/ns/a/sa/b",
+        "spiffe://cluster.local/ns/a/sa/", "spiffe://cluster.local/ns//sa/b",
+        "spiffe://cluster.local/ns/a/sa/b/extra", "spiffe://cluster.local/sa/b/ns/a",
+        "spiffe://cluster.local/ns/../sa/b", "spiffe://cluster.local/ns/a/sa/b?x=1",
+        "spiffe://cluster.local/ns/a/sa/b#frag", "spiffe://cluster.local/ns/a b/sa/c",
+        "SPIFFE://cluster.local/ns/a/sa/b", "spiffe:///ns/a/sa/b"}) {
     INFO(bad);
     auto parsed = SpiffeId::parse(bad);
     CHECK_FALSE(parsed.ok());
@@ -80,7 +80,8 @@ TEST_CASE("keys and certificates round-trip through PEM and files", "[tls][x509]
   CHECK((*chain)[1] == ca.cert);
   CHECK_FALSE(parseCertificatesPem("").ok());
   CHECK_FALSE(parseCertificatesPem(keyPem).ok());
-  CHECK_FALSE(parseCertificatesPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").ok());
+  CHECK_FALSE(
+      parseCertificatesPem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").ok());
 
   // Files: the key file is 0600, certificates 0644; both load back.
   TempDir dir;
@@ -107,7 +108,8 @@ TEST_CASE("keys and certificates round-trip through PEM and files", "[tls][x509]
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == Code::not_found);
   // A key error names the file and the problem, never the content.
-  std::ofstream(dir.file("garbage.pem")) << "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n";
+  std::ofstream(dir.file("garbage.pem"))
+      << "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n";
   auto garbage = loadPrivateKeyFile(dir.file("garbage.pem"));
   REQUIRE_FALSE(garbage.ok());
   CHECK(garbage.status().message().find("garbage.pem") != std::string::npos);
@@ -174,9 +176,10 @@ TEST_CASE("roots and leaves carry the extensions the mesh needs", "[tls][x509]")
   bad.spiffeId = spiffe("spiffe://cluster.local/ns/a/sa/b");
   bad.notBefore = now();
   bad.notAfter = now() - 1h;
-  CHECK(signCertificate(bad, leaf.key.publicKey(), ca.cert, ca.key).status().code() == Code::invalid);
+  CHECK(signCertificate(bad, leaf.key.publicKey(), ca.cert, ca.key).status().code() ==
+        Code::invalid);
   bad.notAfter = now() + 1h;
-  CHECK_FALSE(signCertificate(bad, leaf.key.publicKey(), c, leaf.key).ok());       // leaf as issuer
+  CHECK_FALSE(signCertificate(bad, leaf.key.publicKey(), c, leaf.key).ok());  // leaf as issuer
   CHECK_FALSE(signCertificate(bad, leaf.key.publicKey(), ca.cert, leaf.key).ok());  // wrong key
   CHECK_FALSE(createSelfSigned(bad, leaf.key).ok());                                // not a CA
 }
@@ -228,7 +231,8 @@ TEST_CASE("the openssl CLI accepts our certificates and sees the URI SAN and EKU
   // A root the leaf was not signed by fails the independent check too.
   Ca stranger = makeCa("Stranger");
   REQUIRE(writeCertificatesFile(dir.file("stranger.pem"), {stranger.cert}).ok());
-  auto refused = run("openssl verify -CAfile " + dir.file("stranger.pem") + " " + dir.file("leaf.pem"));
+  auto refused =
+      run("openssl verify -CAfile " + dir.file("stranger.pem") + " " + dir.file("leaf.pem"));
   CHECK(refused.exitCode != 0);
 }
 
