@@ -50,6 +50,8 @@ Status checkRoute(const Route& route, const std::set<std::string>& clusters,
   return {};
 }
 
+}  // namespace
+
 Status checkReferences(const Snapshot& snapshot) {
   std::set<std::string> clusters, tables;
   for (const auto& cluster : snapshot.clusters) {
@@ -89,8 +91,6 @@ Status checkReferences(const Snapshot& snapshot) {
   }
   return {};
 }
-
-}  // namespace
 
 const Cluster* Snapshot::findCluster(const std::string& name) const {
   for (const auto& cluster : clusters) {

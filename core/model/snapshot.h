@@ -42,5 +42,7 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 // table must exist.
 Result<Snapshot> parseSnapshot(const nlohmann::json& json);
 nlohmann::json toJson(const Snapshot& snapshot);
+// The reference checks parseSnapshot() runs, for a snapshot built another way (applyDelta).
+Status checkReferences(const Snapshot& snapshot);
 
 }  // namespace mesh::core::model
