@@ -1,0 +1,277 @@
+#include "pilot/push/pusher.h"
+
+#include <ctime>
+
+#include "core/base/log.h"
+#include "core/proto/frame.h"
+#include "pilot/compile/inbound.h"
+#include "pilot/compile/outbound.h"
+#include "pilot/compile/scope.h"
+
+namespace mesh::pilot {
+
+struct Pusher::Proxy {
+  std::uint64_t id = 0;
+  ProxyInfo info;
+  bool delta = false;
+  SendFn send;
+  // Waiting in the send queue: what to send.
+  bool queued = false;
+  OutboundPartPtr nextPart;
+  InboundPart nextInbound;
+  std::uint64_t nextChangeAt = 0;
+  // Last sent; `awaiting` until the proxy answers it.
+  bool awaiting = false;
+  bool writing = false;
+  bool dirty = false;  // something changed while awaiting
+  std::string sentVersion;
+  OutboundPartPtr sentPart;
+  InboundPart sentInbound;
+  std::uint64_t sentChangeAt = 0;
+  // What the proxy runs.
+  std::string ackedVersion;
+  OutboundPartPtr ackedPart;
+  std::string nackedVersion, nackReason;
+  bool registered = false;
+  std::uint64_t pushes = 0;
+};
+
+Pusher::Pusher(core::Loop& loop, PushMetrics& metrics, PusherOptions options)
+    : loop_(loop),
+      metrics_(metrics),
+      options_(std::move(options)),
+      workloads_(loop, options_.endpointGrace, [this] { workloadsChanged(); }),
+      roundTimer_(loop) {}
+
+Pusher::~Pusher() = default;
+
+void Pusher::setConfig(ConfigSetPtr config, std::uint64_t changedAt) {
+  config_ = std::move(config);
+  metrics_.configErrors.set(static_cast<double>(config_->errors.size()));
+  schedule(changedAt, std::chrono::milliseconds(0));
+}
+
+void Pusher::workloadsChanged() {
+  loop_.updateTime();
+  schedule(loop_.now(), options_.registryDebounce);
+}
+
+void Pusher::schedule(std::uint64_t changedAt, std::chrono::milliseconds delay) {
+  if (pendingChangeAt_ == 0 || changedAt < pendingChangeAt_) pendingChangeAt_ = changedAt;
+  // A round already due keeps its time: a steady trickle of changes cannot postpone it.
+  if (roundTimer_.isActive() && roundTimer_.dueIn() <= delay) return;
+  roundTimer_.start(delay, [this] { runRound(); });
+}
+
+std::shared_ptr<const MeshView> Pusher::buildView() const {
+  RegistryOptions registry{options_.mesh.trustDomain, options_.mesh.domainSuffix};
+  auto services = std::make_shared<const ServiceIndex>(config_->resources, workloads_.list(), registry);
+  return std::make_shared<const MeshView>(config_, std::move(services), options_.mesh);
+}
+
+void Pusher::runRound() {
+  if (!config_) return;
+  ++round_;
+  metrics_.rounds.inc();
+  view_ = buildView();
+  viewChangedAt_ = pendingChangeAt_;
+  pendingChangeAt_ = 0;
+  metrics_.services.set(static_cast<double>(view_->services().services().size()));
+  for (auto& [id, proxy] : proxies_) refresh(*proxy);
+  // Scopes no proxy has any more are forgotten.
+  for (auto it = parts_.begin(); it != parts_.end();) {
+    if (partRound_[it->first] != round_) {
+      partRound_.erase(it->first);
+      it = parts_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  LOG_DEBUG("pilot", "push round ", round_, ": ", proxies_.size(), " proxies, ", parts_.size(),
+            " scopes");
+}
+
+OutboundPartPtr Pusher::partFor(const std::string& key, const Scope& scope) {
+  auto round = partRound_.find(key);
+  if (round != partRound_.end() && round->second == round_) return parts_[key];
+  auto part = makeOutboundPart(key, compileOutbound(*view_, scope), parts_[key], nextPartId_);
+  if (part->id == nextPartId_) ++nextPartId_;
+  parts_[key] = part;
+  partRound_[key] = round_;
+  return part;
+}
+
+void Pusher::refresh(Proxy& proxy) {
+  if (!view_) return;
+  if (proxy.awaiting || proxy.writing) {
+    proxy.dirty = true;
+    return;
+  }
+  proxy.dirty = false;
+  Scope scope(*view_, proxy.info.ns, proxy.info.labels);
+  auto part = partFor(scope.key(), scope);
+  InboundPart inbound = makeInboundPart(compileInbound(*view_, proxy.info));
+  if (part == proxy.sentPart && inbound == proxy.sentInbound) return;  // nothing new
+  enqueue(proxy, std::move(part), std::move(inbound));
+}
+
+void Pusher::enqueue(Proxy& proxy, OutboundPartPtr part, InboundPart inbound) {
+  proxy.nextPart = std::move(part);
+  proxy.nextInbound = std::move(inbound);
+  proxy.nextChangeAt = proxy.sentPart ? viewChangedAt_ : 0;  // a first snapshot is not a change
+  if (!proxy.queued) {
+    proxy.queued = true;
+    sendQueue_.push_back(proxy.id);
+  }
+  pump();
+}
+
+std::string Pusher::nextVersion() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(stamp) + "/" + std::to_string(nextVersion_++);
+}
+
+void Pusher::pump() {
+  while (writesInFlight_ < options_.maxWritesInFlight && !sendQueue_.empty()) {
+    std::uint64_t id = sendQueue_.front();
+    sendQueue_.pop_front();
+    auto it = proxies_.find(id);
+    if (it == proxies_.end()) continue;
+    Proxy& p = *it->second;
+    p.queued = false;
+    std::string version = nextVersion();
+    bool useDelta = p.delta && p.ackedPart && !p.ackedVersion.empty() &&
+                    (p.nextPart == p.ackedPart || p.nextPart->deltaBase == p.ackedPart->id);
+    std::string message;
+    if (useDelta && p.nextPart == p.ackedPart) {
+      // Only the inbound half changed: a delta with no outbound items.
+      OutboundPart empty;
+      empty.outboundTrafficPolicy = p.nextPart->outboundTrafficPolicy;
+      message = deltaMessage(version, p.ackedVersion, empty, p.nextInbound);
+    } else if (useDelta) {
+      message = deltaMessage(version, p.ackedVersion, *p.nextPart, p.nextInbound);
+    } else {
+      message = snapshotMessage(version, *p.nextPart, p.nextInbound);
+    }
+    p.writing = true;
+    ++writesInFlight_;
+    std::weak_ptr<bool> alive = alive_;
+    bool sent = p.send(core::encodeFrameBytes(message), [this, alive, id] {
+      if (alive.expired()) return;
+      auto proxy = proxies_.find(id);
+      if (proxy == proxies_.end() || !proxy->second->writing) return;
+      proxy->second->writing = false;
+      --writesInFlight_;
+      pump();
+    });
+    if (!sent) {
+      p.writing = false;
+      --writesInFlight_;
+      continue;
+    }
+    metrics_.pushes.series({useDelta ? "delta" : "snapshot"}).inc();
+    ++p.pushes;
+    p.awaiting = true;
+    p.sentVersion = version;
+    p.sentPart = std::move(p.nextPart);
+    p.sentInbound = std::move(p.nextInbound);
+    p.sentChangeAt = p.nextChangeAt;
+  }
+}
+
+std::uint64_t Pusher::connect(ProxyInfo info, bool delta, SendFn send) {
+  auto proxy = std::make_unique<Proxy>();
+  std::uint64_t id = nextProxyId_++;
+  proxy->id = id;
+  proxy->info = std::move(info);
+  proxy->delta = delta;
+  proxy->send = std::move(send);
+  Proxy& p = *proxy;
+  proxies_[id] = std::move(proxy);
+  metrics_.connected.set(static_cast<double>(proxies_.size()));
+  refresh(p);
+  return id;
+}
+
+void Pusher::disconnect(std::uint64_t id) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end()) return;
+  Proxy& p = *it->second;
+  if (p.writing) --writesInFlight_;
+  std::string node = p.info.node;
+  bool registered = p.registered;
+  proxies_.erase(it);
+  metrics_.connected.set(static_cast<double>(proxies_.size()));
+  if (registered) {
+    // Another connection of the same node (a reconnect that raced the close) keeps it.
+    bool other = false;
+    for (const auto& [_, q] : proxies_) other = other || (q->info.node == node && q->registered);
+    if (!other) workloads_.disconnected(node);
+  }
+  pump();
+}
+
+void Pusher::ack(std::uint64_t id, const std::string& version) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end()) return;
+  Proxy& p = *it->second;
+  if (version != p.sentVersion) {
+    LOG_WARN("pilot", "proxy ", p.info.node, " acknowledged ", version, ", which is not the version ",
+             "last sent (", p.sentVersion, ")");
+    return;
+  }
+  p.awaiting = false;
+  p.ackedVersion = version;
+  p.ackedPart = p.sentPart;
+  if (p.sentChangeAt) {
+    loop_.updateTime();
+    metrics_.convergence.observe(static_cast<double>(loop_.now() - p.sentChangeAt) / 1000.0);
+  }
+  if (!p.registered && !p.info.address.empty()) {
+    p.registered = true;
+    Workload w;
+    w.name = p.info.node;
+    w.ns = p.info.ns;
+    w.serviceAccount = p.info.serviceAccount;
+    w.identity = p.info.identity;
+    w.labels = p.info.labels;
+    w.address = p.info.address;
+    w.ports = p.info.ports;
+    w.sidecarPort = p.info.sidecarPort;
+    w.fromProxy = true;
+    workloads_.ready(std::move(w));  // may schedule a round; never runs one inline
+  }
+  if (p.dirty) refresh(p);
+}
+
+void Pusher::nack(std::uint64_t id, const std::string& version, const std::string& reason) {
+  auto it = proxies_.find(id);
+  if (it == proxies_.end()) return;
+  Proxy& p = *it->second;
+  if (version != p.sentVersion) {
+    LOG_WARN("pilot", "proxy ", p.info.node, " refused ", version, ", which is not the version ",
+             "last sent (", p.sentVersion, ")");
+    return;
+  }
+  metrics_.rejects.inc();
+  LOG_WARN("pilot", "proxy ", p.info.node, " refused ", version, ": ", reason);
+  p.awaiting = false;
+  p.nackedVersion = version;
+  p.nackReason = reason;
+  if (p.dirty) refresh(p);
+}
+
+std::vector<ProxySyncStatus> Pusher::syncStatus() const {
+  std::vector<ProxySyncStatus> out;
+  for (const auto& [id, p] : proxies_) {
+    out.push_back({p->info.node, p->info.identity, p->sentVersion, p->ackedVersion,
+                   p->nackedVersion, p->nackReason, p->delta, p->pushes});
+  }
+  return out;
+}
+
+}  // namespace mesh::pilot
