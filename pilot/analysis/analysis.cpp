@@ -3,7 +3,10 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <future>
 #include <set>
+
+#include "core/config/loader.h"
 
 #include "pilot/analysis/analyzer.h"
 #include "pilot/analysis/codes.h"
@@ -117,7 +120,8 @@ std::vector<Resource> lastDefinitions(std::vector<Resource> resources) {
 
 }  // namespace
 
-Outcome analyzeResources(std::vector<Resource> resources, const Options& options) {
+Outcome analyzeResources(std::vector<Resource> resources, const Options& options,
+                         std::vector<core::config::ConfigError> schemaErrors) {
   Outcome outcome;
   resources = lastDefinitions(std::move(resources));
   outcome.resourceCount = resources.size();
@@ -132,6 +136,7 @@ Outcome analyzeResources(std::vector<Resource> resources, const Options& options
     }
   }
   Context ctx(resources, options.settings);
+  ctx.setSchemaErrors(std::move(schemaErrors));
   for (const Analyzer& a : allAnalyzers()) a.run(ctx);
 
   // Per-resource suppressions, keyed like origins.
@@ -160,9 +165,17 @@ Outcome analyzeResources(std::vector<Resource> resources, const Options& options
 }
 
 Outcome analyze(const std::vector<Source>& sources, const Options& options) {
+  // core/config's validation reads the text on its own; it runs beside our loading and
+  // analysis so that the second core, when there is one, takes it.
+  auto validation = std::async(std::launch::async, [&sources] {
+    core::config::LoadResult result;
+    for (const Source& s : sources) core::config::loadText(s.text, s.name, result);
+    return std::move(result.errors);
+  });
   Loaded loaded;
   for (const Source& s : sources) loadSource(s, loaded);
-  Outcome outcome = analyzeResources(std::move(loaded.resources), options);
+  Outcome outcome =
+      analyzeResources(std::move(loaded.resources), options, validation.get());
   outcome.loadErrors = std::move(loaded.errors);
   return outcome;
 }

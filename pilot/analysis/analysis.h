@@ -45,7 +45,9 @@ struct Outcome {
 inline constexpr int kExitIssuesFound = 79;
 
 Outcome analyze(const std::vector<Source>& sources, const Options& options);
-Outcome analyzeResources(std::vector<Resource> resources, const Options& options);
+// `schemaErrors`: what core/config's loader found in the same input (IST0106).
+Outcome analyzeResources(std::vector<Resource> resources, const Options& options,
+                         std::vector<core::config::ConfigError> schemaErrors = {});
 
 // The resources istioctl assumes in file mode: a Service istio-ingressgateway and a Pod
 // labelled istio=ingressgateway in the root namespace (ports 80, 443, 31400, 15443).

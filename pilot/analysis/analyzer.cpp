@@ -5,6 +5,7 @@ namespace mesh::pilot::analysis {
 const std::vector<Analyzer>& allAnalyzers() {
   static const std::vector<Analyzer> analyzers = [] {
     std::vector<Analyzer> v;
+    addSchemaAnalyzers(v);
     addAnnotationAnalyzers(v);
     addDeprecationAnalyzers(v);
     addDeploymentAnalyzers(v);

@@ -126,7 +126,11 @@ void Context::indexServices() {
       s.ports.push_back(port);
     }
     serviceIndex_.emplace(s.fqdn, services_.size());
+    servicesByNs_[s.ns].push_back(services_.size());
     services_.push_back(std::move(s));
+  }
+  for (const Resource* r : ofKind("DestinationRule")) {
+    rulesByHost_[fqdn(r->spec().str("host"), r->ns)].push_back(r);
   }
   for (const Resource* r : ofKind("ServiceEntry")) {
     for (const Value& h : r->spec()["hosts"].items()) {
@@ -149,6 +153,19 @@ void Context::indexServices() {
       services_.push_back(std::move(s));
     }
   }
+}
+
+std::vector<const ServiceInfo*> Context::servicesIn(std::string_view ns) const {
+  std::vector<const ServiceInfo*> out;
+  auto it = servicesByNs_.find(std::string(ns));
+  if (it == servicesByNs_.end()) return out;
+  for (size_t i : it->second) out.push_back(&services_[i]);
+  return out;
+}
+
+const std::vector<const Resource*>& Context::destinationRulesFor(std::string_view fqdn) const {
+  auto it = rulesByHost_.find(std::string(fqdn));
+  return it == rulesByHost_.end() ? empty_ : it->second;
 }
 
 void Context::indexWorkloads() {
@@ -231,6 +248,17 @@ void Context::report(const MessageType& type, const Resource& resource, const Va
   m.type = &type;
   m.text = std::move(text);
   m.origin = resource.origin(field);
+  messages_.push_back(std::move(m));
+}
+
+void Context::reportAt(const MessageType& type, const Resource& resource, int line,
+                       std::string text) {
+  if (resource.builtin()) return;
+  Message m;
+  m.type = &type;
+  m.text = std::move(text);
+  m.origin = resource.origin(nullptr);
+  if (line > 0) m.origin.line = line;
   messages_.push_back(std::move(m));
 }
 

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/config/resource.h"
 #include "pilot/analysis/message.h"
 #include "pilot/analysis/resource.h"
 
@@ -73,6 +74,10 @@ class Context {
   // The registry entry for `fqdn`, also through ServiceEntry wildcards; nullptr if none.
   const ServiceInfo* lookupHost(std::string_view fqdn) const;
   const std::vector<ServiceInfo>& services() const { return services_; }
+  // Kubernetes Services (not ServiceEntries) of namespace `ns`.
+  std::vector<const ServiceInfo*> servicesIn(std::string_view ns) const;
+  // DestinationRules whose host resolves (in the rule's namespace) to `fqdn`.
+  const std::vector<const Resource*>& destinationRulesFor(std::string_view fqdn) const;
 
   const std::vector<Workload>& workloads() const { return workloads_; }
   std::vector<const Workload*> workloadsIn(std::string_view ns) const;
@@ -88,6 +93,13 @@ class Context {
 
   void report(const MessageType& type, const Resource& resource, const Value* field,
               std::string text);
+  void reportAt(const MessageType& type, const Resource& resource, int line, std::string text);
+
+  // What core/config's validation found in the same input (for IST0106).
+  void setSchemaErrors(std::vector<core::config::ConfigError> errors) {
+    schemaErrors_ = std::move(errors);
+  }
+  const std::vector<core::config::ConfigError>& schemaErrors() const { return schemaErrors_; }
   std::vector<Message>& messages() { return messages_; }
 
  private:
@@ -102,9 +114,12 @@ class Context {
   std::vector<ServiceInfo> services_;
   std::unordered_map<std::string, size_t> serviceIndex_;
   std::vector<size_t> wildcardServices_;
+  std::unordered_map<std::string, std::vector<size_t>> servicesByNs_;
+  std::unordered_map<std::string, std::vector<const Resource*>> rulesByHost_;
   std::vector<Workload> workloads_;
   std::unordered_map<std::string, std::vector<size_t>> workloadsByNs_;
   bool injectionByDefault_ = false;
+  std::vector<core::config::ConfigError> schemaErrors_;
   std::vector<Message> messages_;
 };
 

@@ -13,9 +13,9 @@ namespace {
 
 std::vector<const ServiceInfo*> servicesSelecting(const Context& ctx, const Workload& w) {
   std::vector<const ServiceInfo*> out;
-  for (const ServiceInfo& svc : ctx.services()) {
-    if (svc.fromServiceEntry || svc.selector == nullptr || svc.selector->size() == 0) continue;
-    if (svc.ns == w.ns() && labelsMatch(*svc.selector, *w.labels)) out.push_back(&svc);
+  for (const ServiceInfo* svc : ctx.servicesIn(w.ns())) {
+    if (svc->selector == nullptr || svc->selector->size() == 0) continue;
+    if (labelsMatch(*svc->selector, *w.labels)) out.push_back(svc);
   }
   return out;
 }

@@ -48,11 +48,11 @@ void checkPortsOnService(Context& ctx) {
     std::set<long long> targetPorts;
     bool anyService = false;
     for (const Workload* pod : ctx.selectWorkloads(selector, "")) {
-      for (const ServiceInfo& svc : ctx.services()) {
-        if (svc.fromServiceEntry || svc.selector == nullptr || svc.ns != pod->ns()) continue;
-        if (svc.selector->size() == 0 || !labelsMatch(*svc.selector, *pod->labels)) continue;
+      for (const ServiceInfo* svc : ctx.servicesIn(pod->ns())) {
+        if (svc->selector == nullptr || svc->selector->size() == 0) continue;
+        if (!labelsMatch(*svc->selector, *pod->labels)) continue;
         anyService = true;
-        for (const ServicePort& p : svc.ports) {
+        for (const ServicePort& p : svc->ports) {
           long long n = 0;
           if (p.field != nullptr && (*p.field)["targetPort"].asInt(n)) targetPorts.insert(n);
           else targetPorts.insert(p.number);

@@ -60,8 +60,7 @@ bool boundToMesh(const Resource& vs) {
 }
 
 const Value* subsetLabels(const Context& ctx, const std::string& fqdn, const std::string& subset) {
-  for (const Resource* dr : ctx.ofKind("DestinationRule")) {
-    if (ctx.fqdn(dr->spec().str("host"), dr->ns) != fqdn) continue;
+  for (const Resource* dr : ctx.destinationRulesFor(fqdn)) {
     for (const Value& s : dr->spec()["subsets"].items()) {
       if (s.str("name") == subset) return &s["labels"];
     }

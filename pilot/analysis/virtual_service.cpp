@@ -50,25 +50,14 @@ void checkDestinationHosts(Context& ctx) {
   }
 }
 
-// Subsets of each DestinationRule host (resolved in the rule's namespace).
-std::map<std::string, std::set<std::string>> subsetsByHost(const Context& ctx) {
-  std::map<std::string, std::set<std::string>> out;
-  for (const Resource* dr : ctx.ofKind("DestinationRule")) {
-    auto& subsets = out[ctx.fqdn(dr->spec().str("host"), dr->ns)];
-    for (const Value& s : dr->spec()["subsets"].items()) subsets.insert(s.str("name"));
-  }
-  return out;
-}
-
 void checkDestinationSubsets(Context& ctx) {
-  const auto subsets = subsetsByHost(ctx);
   for (const Resource* vs : ctx.ofKind("VirtualService")) {
     forEachDestination(*vs, [&](const Value& dest) {
       const Value& subset = dest["subset"];
       if (subset.text().empty()) return;
-      const std::string host = ctx.fqdn(dest.str("host"), vs->ns);
-      auto it = subsets.find(host);
-      if (it != subsets.end() && it->second.count(subset.text()) > 0) return;
+      if (subsetLabels(ctx, ctx.fqdn(dest.str("host"), vs->ns), subset.text()) != nullptr) {
+        return;
+      }
       ctx.report(codes::kReferencedResourceNotFound, *vs, &subset,
                  "Referenced host+subset in destinationrule not found: " +
                      quote(dest.str("host") + "+" + subset.text()));

@@ -154,3 +154,26 @@ TEST_CASE("an object given twice counts once, as its later definition", "[analys
   CHECK(withCode(ms, "IST0101")[0].text == "Referenced host not found: \"missing-two\"");
   CHECK(withCode(ms, "IST0109").empty());
 }
+
+TEST_CASE("anchors and aliases are followed; alias bombs are refused", "[analysis][output]") {
+  // Anchors live within one document, here a List.
+  auto ms = analyzeYaml(
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- {apiVersion: v1, kind: Namespace, metadata: {name: a, labels: &on {istio-injection: enabled}}}\n"
+      "- {apiVersion: v1, kind: Namespace, metadata: {name: b, labels: *on}}\n"
+      "- {apiVersion: v1, kind: Namespace, metadata: {name: c}}\n");
+  REQUIRE(withCode(ms, "IST0102").size() == 1);
+  CHECK(withCode(ms, "IST0102")[0].origin.name == "c");
+
+  std::string bomb = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n"
+                     "  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 7; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    bomb += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) bomb += (j ? ", " : "") + prev;
+    bomb += "]\n";
+  }
+  Outcome out = analyze({{"bomb.yaml", bomb}}, {});
+  REQUIRE(out.loadErrors.size() == 1);
+  CHECK(out.loadErrors[0].message == "document too large");
+}
