@@ -1,8 +1,9 @@
 // A bump allocator for the bytes of one HTTP message: header names and values that had to
 // be copied (a head split across reads, headers added by filters), the request-target.
 // Memory is released in one go by reset(), which keeps the largest block (unless a huge
-// message grew it) so that a connection in its steady state allocates nothing per request. Blocks are heap memory and never move,
-// so a view into the arena stays valid when the arena itself is moved.
+// message grew it) so that a connection in its steady state allocates nothing per request.
+// Blocks are heap memory and never move, so a view into the arena stays valid when the arena
+// itself is moved.
 #pragma once
 
 #include <cstddef>

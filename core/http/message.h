@@ -14,7 +14,9 @@ namespace mesh::core::http {
 
 // The methods whose meaning the codec or the proxy's framing depends on; every other method
 // llhttp knows is `other`, and methodName always has the exact token.
-enum class Method : uint8_t { get, head, post, put, delete_, connect, options, trace, patch, other };
+enum class Method : uint8_t {
+  get, head, post, put, delete_, connect, options, trace, patch, other
+};
 
 struct Version {
   uint8_t major = 1;
@@ -41,11 +43,23 @@ struct RequestHead : MessageHead {
   Method method = Method::get;
   std::string_view methodName;  // static storage
   std::string_view target;      // origin-form "/a?b", absolute-form, authority-form, "*"
+
+  // Copies every view that still points outside the head (into a read buffer) into the
+  // headers' arena: the head then lives as long as the object.
+  void materialize() {
+    headers.materialize();
+    if (!headers.owns(target)) target = headers.store(target);
+  }
 };
 
 struct ResponseHead : MessageHead {
   int status = 0;
   std::string_view reason;
+
+  void materialize() {
+    headers.materialize();
+    if (!headers.owns(reason)) reason = headers.store(reason);
+  }
 };
 
 // Why a message was refused; names appear in metrics (see parseErrorKindName).

@@ -89,6 +89,23 @@ bool llhttpNeedsExtensionFix() {
   return needs;
 }
 
+// The first CR or LF in [p, end), or end. Eight bytes at a time: a word has a byte equal to
+// b when (x ^ b*0x01..) has a zero byte, which (v - 0x01..) & ~v & 0x80.. detects exactly.
+const char* findCrOrLf(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t cr = w ^ (kOnes * '\r');
+    uint64_t lf = w ^ (kOnes * '\n');
+    if ((((cr - kOnes) & ~cr) | ((lf - kOnes) & ~lf)) & kHigh) break;
+    p += 8;
+  }
+  while (p < end && *p != '\r' && *p != '\n') ++p;
+  return p;
+}
+
 }  // namespace
 
 namespace detail {
@@ -97,7 +114,9 @@ static_assert(sizeof(llhttp_t) <= 96, "ParserCore::llhttp_ is too small for llht
 static_assert(alignof(llhttp_t) <= 8, "ParserCore::llhttp_ is not aligned for llhttp_t");
 
 struct LlhttpGlue {
-  static llhttp_t* ll(ParserCore& c) { return std::launder(reinterpret_cast<llhttp_t*>(c.llhttp_)); }
+  static llhttp_t* ll(ParserCore& c) {
+    return std::launder(reinterpret_cast<llhttp_t*>(c.llhttp_));
+  }
   static const llhttp_t* ll(const ParserCore& c) {
     return std::launder(reinterpret_cast<const llhttp_t*>(c.llhttp_));
   }
@@ -382,27 +401,38 @@ int ParserCore::onMessageComplete() {
 // ---- checks outside llhttp ----
 
 bool ParserCore::scanLines(const char* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    char c = p[i];
-    if (afterCr_) {
+  // State in locals: through a char pointer the compiler must assume every store may hit
+  // the members, and the loop would reload them for each byte.
+  bool afterCr = afterCr_;
+  bool lineStart = lineStart_;
+  const char* end = p + n;
+  while (p < end) {
+    char c = *p++;
+    if (afterCr) {
       if (c != '\n') {
         fail(400, ParseErrorKind::malformed, "CR not followed by LF");
         return false;
       }
-      afterCr_ = false;
-      lineStart_ = true;
-    } else if (c == '\r') {
-      afterCr_ = true;
+      afterCr = false;
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && (c == ' ' || c == '\t')) {
+      fail(400, ParseErrorKind::malformed, "obsolete line folding");
+      return false;
+    }
+    lineStart = false;
+    if (c == '\r') {
+      afterCr = true;
     } else if (c == '\n') {
       fail(400, ParseErrorKind::malformed, "LF without CR");
       return false;
-    } else if (lineStart_ && (c == ' ' || c == '\t')) {
-      fail(400, ParseErrorKind::malformed, "obsolete line folding");
-      return false;
     } else {
-      lineStart_ = false;
+      p = findCrOrLf(p, end);  // the rest of the line
     }
   }
+  afterCr_ = afterCr;
+  lineStart_ = lineStart;
   return true;
 }
 

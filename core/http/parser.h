@@ -15,8 +15,9 @@
 //    message is in progress, and when feed() returns paused, upgrade or closed, the parser
 //    has copied into its arena whatever still pointed into the caller's bytes, so the
 //    caller may reuse its read buffer. After feed() returns `more` with the message
-//    complete, the head may still point into the bytes just fed: materialize() it, or copy
-//    what you need, in onMessageComplete.
+//    complete, the head may still point into the bytes just fed: call head.materialize(),
+//    or copy what you need, in onMessageComplete. A head moved out of the parser in onHead
+//    keeps the same rules (the parser then starts the next message with a fresh one).
 // Re-entering feed() from a handler is not allowed.
 //
 // Strictness: llhttp without lenient flags, plus checks of our own that hold whichever mode

@@ -54,7 +54,7 @@ struct LocalReply {
   int status = 200;
   std::string_view body;
   std::string_view contentType = "text/plain";  // sent when the body is not empty
-  bool close = false;                            // adds "connection: close"
+  bool close = false;        // adds "connection: close"
   bool headRequest = false;  // the answer to HEAD: content-length of the body, no body
   const HeaderMap* headers = nullptr;  // more lines, written after ours
 };

@@ -224,7 +224,8 @@ TEST_CASE("Keep-alive follows the version and the Connection header", "[http]") 
   };
   CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n").keepAlive);
   CHECK_FALSE(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").keepAlive);
-  CHECK_FALSE(parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n").keepAlive);
+  CHECK_FALSE(
+      parse("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, close\r\n\r\n").keepAlive);
   CHECK_FALSE(parse("GET / HTTP/1.0\r\n\r\n").keepAlive);
   CHECK(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keepAlive);
   Recorded m10 = parse("GET / HTTP/1.0\r\n\r\n");
@@ -366,4 +367,17 @@ TEST_CASE("An error sticks until reset()", "[http]") {
   parser.reset();
   CHECK(parser.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n"s).status == ParseStatus::more);
   CHECK(rec.messages.size() == 1);
+}
+
+TEST_CASE("A materialized head outlives the bytes it was parsed from", "[http]") {
+  RequestRecorder rec;
+  RequestParser parser(rec);
+  std::string in = "GET /kept?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\r\n";
+  REQUIRE(parser.feed(in).status == ParseStatus::more);
+  // Complete in one read: the head still points into `in`, until materialized.
+  CHECK_FALSE(parser.head().headers.owns(parser.head().target));
+  parser.head().materialize();
+  in.assign(in.size(), '#');
+  CHECK(parser.head().target == "/kept?x=1");
+  CHECK(parser.head().headers.get("x-a") == std::optional<std::string_view>("1"));
 }

@@ -18,7 +18,8 @@ TEST_CASE("Request and response heads are written byte for byte", "[http]") {
   std::string out = "previous";
   appendRequestHead(out, "GET", "/a?b=c", h);
   CHECK(out ==
-        "previousGET /a?b=c HTTP/1.1\r\nHost: svc.ns.svc.cluster.local\r\nx-request-id: 42\r\n\r\n");
+        "previousGET /a?b=c HTTP/1.1\r\nHost: svc.ns.svc.cluster.local\r\n"
+        "x-request-id: 42\r\n\r\n");
 
   out.clear();
   appendResponseHead(out, 404, HeaderMap());
@@ -59,7 +60,8 @@ TEST_CASE("Local replies", "[http]") {
   CHECK(localReply({.status = 400, .body = "", .close = true}) ==
         "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
   CHECK(localReply({.status = 503, .body = "down", .headRequest = true}) ==
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: 4\r\n\r\n");
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n"
+        "content-length: 4\r\n\r\n");
   CHECK(localReply({.status = 204, .body = "ignored"}) == "HTTP/1.1 204 No Content\r\n\r\n");
   HeaderMap extra;
   extra.add("content-type", "application/json");
