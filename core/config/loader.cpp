@@ -172,11 +172,11 @@ class FileLoader {
                        detail::supportedVersions(*info) + ")",
                    0, "apiVersion");
     }
-    convertAndValidate(node, *info, at, std::move(apiVersion));
+    convertAndValidate(node, *info, at, std::move(apiVersion), who);
   }
 
   void convertAndValidate(const YAML::Node& node, const detail::KindInfo& info, Position at,
-                          std::string apiVersion) {
+                          std::string apiVersion, const Identity& who) {
     Resource r;
     r.apiVersion = std::move(apiVersion);
     r.kind = info.kind;
@@ -185,8 +185,6 @@ class FileLoader {
     json doc;
     detail::ConvertError problem;
     if (!detail::yamlToJson(node, offset_, doc, r.positions, problem)) {
-      YAML::Node metadata = child(node, "metadata");
-      Identity who{r.kind, scalar(metadata, "namespace"), scalar(metadata, "name")};
       return error(problem.position, who, problem.message, 0,
                    FieldPath::fromPointer(problem.pointer).display());
     }

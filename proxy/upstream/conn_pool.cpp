@@ -8,8 +8,9 @@ namespace mesh::proxy {
 
 using Resource = CircuitBreaker::Resource;
 
-ConnPool::ConnPool(core::Loop& loop, std::shared_ptr<const ClusterInfo> cluster, Host& host)
-    : loop_(loop), cluster_(std::move(cluster)), host_(host) {}
+ConnPool::ConnPool(core::Loop& loop, std::shared_ptr<const ClusterInfo> cluster, Host& host,
+                   std::shared_ptr<const TransportSecurity> security)
+    : loop_(loop), cluster_(std::move(cluster)), host_(host), security_(std::move(security)) {}
 
 ConnPool::~ConnPool() = default;
 
@@ -42,6 +43,11 @@ void ConnPool::connectNew() {
   auto slot = cluster_->breaker().tryAcquire(Resource::connections);
   if (!slot) return;  // at maxConnections: pending requests wait for a release
   auto connection = std::make_unique<UpstreamConnection>(loop_, host_, std::move(slot));
+  if (cluster_->config().tls.mode != core::model::UpstreamTls::Mode::disable) {
+    UpstreamTlsTarget none;
+    none.error = core::error(core::Code::unavailable, "TLS is not set up in this proxy");
+    connection->setTls(security_ ? security_->upstream(cluster_->config(), host_.config) : none);
+  }
   UpstreamConnection& raw = *connection;
   connecting_.push_back(std::move(connection));
   // The pool outlives its connections' callbacks: it owns them and they close with it.

@@ -1,6 +1,7 @@
 #include "proxy/upstream/upstream_connection.h"
 
 #include "core/base/log.h"
+#include "core/tls/tls_stream.h"
 
 namespace mesh::proxy {
 
@@ -11,8 +12,10 @@ UpstreamConnection::UpstreamConnection(core::Loop& loop, Host& host, CircuitBrea
     : loop_(loop),
       host_(host),
       slot_(std::move(slot)),
-      stream_(std::make_unique<core::TcpStream>(loop)),
       parser_(std::make_unique<core::http::ResponseParser>(static_cast<core::http::ResponseHandler&>(*this))) {
+  auto tcp = std::make_unique<core::TcpStream>(loop);
+  tcp_ = tcp.get();
+  stream_ = std::move(tcp);
   host_.activeConnections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -28,16 +31,31 @@ void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone 
     auto cb = std::move(*finish);
     if (cb) cb(*this, core::error(core::Code::timeout, "connect timeout"));
   });
-  core::Status s = stream_->connect(host_.address, [this, finish](core::Status status) {
+  auto established = [this, finish](core::Status status) {
     connectTimer_.reset();
     if (status.ok()) {
-      stream_->setNoDelay(true);
       if (core::Status r = stream_->startReading(*this); !r.ok()) status = r;
       reading_ = status.ok();
     }
     auto cb = std::move(*finish);
     if (cb) cb(*this, status);
-  });
+  };
+  core::Status s = tls_ ? tls_->error : core::Status{};
+  core::SocketAddress address =
+      tls_ && tls_->port ? host_.address.withPort(tls_->port) : host_.address;
+  if (s.ok()) {
+    s = tcp_->connect(address, [this, established](core::Status status) {
+      if (status.ok()) tcp_->setNoDelay(true);
+      if (!status.ok() || !tls_ || !tls_->context) return established(status);
+      // The session first: TlsStream then cannot fail and the TCP stream is never lost.
+      auto session = tls_->context->newSession(tls_->session);
+      if (!session.ok()) return established(session.status());
+      auto tls = std::make_unique<core::TlsStream>(std::move(stream_), std::move(*session));
+      core::TlsStream* raw = tls.get();
+      stream_ = std::move(tls);
+      if (core::Status h = raw->handshake(established); !h.ok()) established(h);
+    });
+  }
   if (!s.ok()) {
     connectTimer_.reset();
     // Report on the next turn: callers expect connect() not to call back synchronously.

@@ -16,6 +16,7 @@
 #include "core/http/parser.h"
 #include "core/loop/tcp.h"
 #include "core/loop/timer.h"
+#include "proxy/mtls/transport_security.h"
 #include "proxy/upstream/circuit_breaker.h"
 #include "proxy/upstream/host.h"
 #include "proxy/upstream/retry_policy.h"
@@ -50,6 +51,11 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
+  // Before connect(): how to secure the connection (mTLS to the endpoint's sidecar, or TLS
+  // from files); the connect timeout covers the handshake too.
+  void setTls(UpstreamTlsTarget target) {
+    tls_ = std::make_unique<UpstreamTlsTarget>(std::move(target));
+  }
   void connect(std::chrono::milliseconds timeout, ConnectDone done);
 
   // Starts an exchange: responses go to `callbacks` until detach().
@@ -94,7 +100,9 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   bool reusable_ = true;
   bool tunnel_ = false;
   bool reading_ = false;
-  std::unique_ptr<core::TcpStream> stream_;
+  std::unique_ptr<UpstreamTlsTarget> tls_;  // null: plain text
+  std::unique_ptr<core::Stream> stream_;     // the TCP stream, or TLS over it
+  core::TcpStream* tcp_ = nullptr;           // the TCP stream, owned through stream_
   std::unique_ptr<core::Timer> connectTimer_;
   std::unique_ptr<core::http::ResponseParser> parser_;  // after stream_: destroyed first
 };
