@@ -24,6 +24,7 @@ BROKEN_CASES = {
     "dr-subset-no-pods.yaml": ({"IST0173"}, 79),
     "namespace-not-injected.yaml": ({"IST0102"}, 0),
     "service-port-name.yaml": ({"IST0118"}, 0),
+    "vs-bad-weights.yaml": ({"IST0106"}, 79),
 }
 
 
