@@ -8,6 +8,19 @@ namespace mesh::pilot {
 
 using core::config::Resource;
 
+namespace {
+
+std::string labelKey(const std::string& ns, const std::string& key, const std::string& value) {
+  std::string out = ns;
+  out += '\0';
+  out += key;
+  out += '\0';
+  out += value;
+  return out;
+}
+
+}  // namespace
+
 ServiceIndex::ServiceIndex(const std::vector<Resource>& resources,
                            const std::vector<Workload>& proxies, const RegistryOptions& options)
     : options_(options) {
@@ -15,6 +28,11 @@ ServiceIndex::ServiceIndex(const std::vector<Resource>& resources,
     if (r.kind == "WorkloadEntry") addWorkloadEntry(r);
   }
   workloads_.insert(workloads_.end(), proxies.begin(), proxies.end());
+  for (std::size_t i = 0; i < workloads_.size(); ++i) {
+    const Workload& w = workloads_[i];
+    byNamespace_[w.ns].push_back(i);
+    for (const auto& [key, value] : w.labels) byLabel_[labelKey(w.ns, key, value)].push_back(i);
+  }
   for (const auto& r : resources) {
     if (r.kind == "Service" && r.group().empty()) addService(r);
     if (r.kind == "ServiceEntry") addServiceEntry(r);
@@ -173,7 +191,18 @@ std::vector<core::model::Endpoint> ServiceIndex::endpoints(const Service& servic
     out.push_back(std::move(e));
   }
   if (service.hasSelector) {
-    for (const auto& w : workloads_) {
+    static const std::vector<std::size_t> kNone;
+    const std::vector<std::size_t>* candidates = &kNone;
+    if (service.selector.empty()) {
+      if (auto it = byNamespace_.find(service.ns); it != byNamespace_.end()) candidates = &it->second;
+    } else {
+      const auto& [key, value] = *service.selector.begin();
+      if (auto it = byLabel_.find(labelKey(service.ns, key, value)); it != byLabel_.end()) {
+        candidates = &it->second;
+      }
+    }
+    for (std::size_t i : *candidates) {
+      const Workload& w = workloads_[i];
       if (w.ns != service.ns || w.address.empty()) continue;
       if (!selectorMatches(service.selector, w.labels)) continue;
       // A proxy serves the port only when its hello listed it (or listed no ports at all).

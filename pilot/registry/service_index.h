@@ -47,6 +47,10 @@ class ServiceIndex {
   std::vector<Service> services_;
   std::vector<Workload> workloads_;  // WorkloadEntries and proxies
   std::multimap<std::string, std::size_t> byHost_;
+  // Workloads by namespace and by (namespace, label, value): selecting a service's endpoints
+  // looks at the workloads that have its first selector label, not at all of them.
+  std::map<std::string, std::vector<std::size_t>> byNamespace_;
+  std::map<std::string, std::vector<std::size_t>> byLabel_;
 };
 
 }  // namespace mesh::pilot
