@@ -1,6 +1,7 @@
 // `mesh proxy --config FILE`: the sidecar, running from a static snapshot file (the same
 // JSON model pilot sends). Flags only; the proxy itself is proxy/server/proxy_server.h.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,14 +19,37 @@ struct ProxyFlags {
   std::string logLevel = "info";
   std::string accessLog;
   std::vector<std::string> labels;
+  std::vector<uint32_t> ports;
+  std::string ns;
 };
+
+// A flag, else the environment variable (Kubernetes' downward API sets these), else "".
+std::string flagOrEnv(const std::string& flag, const char* env) {
+  if (!flag.empty()) return flag;
+  const char* value = std::getenv(env);
+  return value ? value : "";
+}
 
 void addProxy(CLI::App& app, Context& ctx) {
   auto* sub = app.add_subcommand("proxy", "Run the sidecar proxy");
   auto flags = std::make_shared<ProxyFlags>();
   sub->add_option("--config", flags->server.configPath,
-                  "Snapshot file (JSON: listeners, routeTables, clusters); SIGHUP reloads it")
-      ->required();
+                  "Snapshot file (JSON: listeners, routeTables, clusters); SIGHUP reloads it. "
+                  "Without it the config comes from --pilot-address");
+  auto& id = flags->server.identity;
+  sub->add_option("--ca-address", id.caAddress, "mesh ca, host:port: get and renew the workload certificate");
+  sub->add_option("--ca-root", id.caRootFile, "PEM roots that verify the CA's serving certificate");
+  sub->add_option("--token", id.token, "Bootstrap token for the first certificate");
+  sub->add_option("--token-file", id.tokenFile, "File holding the bootstrap token");
+  sub->add_option("--service-account", id.serviceAccount,
+                  "This workload's service account (default: $SERVICE_ACCOUNT, else the token's)");
+  sub->add_option("--cert-dir", id.outDir, "Keep key.pem, cert-chain.pem, root-cert.pem here");
+  auto& xds = flags->server.xds;
+  sub->add_option("--pilot-address", xds.pilotAddress, "mesh pilot, host:port: config over mTLS");
+  sub->add_option("--node", xds.node, "Node id sent to pilot (default: <sa>-<pid>.<namespace>)");
+  sub->add_option("--address", xds.address, "This workload's address, sent to pilot")
+      ->capture_default_str();
+  sub->add_option("--port", flags->ports, "This workload's ports, sent to pilot (repeatable)");
   sub->add_option("--admin", flags->server.adminAddress,
                   "Admin address, ip:port (port 0 picks one; empty disables)")
       ->capture_default_str();
@@ -41,7 +65,7 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");
-  sub->add_option("--namespace", flags->server.proxy.ns, "This workload's namespace");
+  sub->add_option("--namespace", flags->ns, "This workload's namespace (default: $POD_NAMESPACE)");
   sub->add_option("--label", flags->labels, "This workload's labels, key=value (repeatable)");
   sub->add_option("--request-headers-timeout-ms", flags->server.proxy.requestHeadersTimeoutMs,
                   "Time a client has to send a request head (408 after)")
@@ -54,6 +78,14 @@ void addProxy(CLI::App& app, Context& ctx) {
       return;
     }
     core::Log::setLevel(level);
+    std::string ns = flagOrEnv(flags->ns, "POD_NAMESPACE");
+    flags->server.proxy.ns = ns;
+    flags->server.identity.ns = ns;
+    flags->server.xds.ns = ns;
+    auto& account = flags->server.identity.serviceAccount;
+    account = flagOrEnv(account, "SERVICE_ACCOUNT");
+    flags->server.xds.serviceAccount = account;
+    flags->server.xds.ports = flags->ports;
     for (const auto& label : flags->labels) {
       auto eq = label.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -62,6 +94,7 @@ void addProxy(CLI::App& app, Context& ctx) {
         return;
       }
       flags->server.proxy.labels[label.substr(0, eq)] = label.substr(eq + 1);
+      flags->server.xds.labels[label.substr(0, eq)] = label.substr(eq + 1);
     }
     std::FILE* accessLog = nullptr;
     if (flags->accessLog == "-") {

@@ -36,11 +36,21 @@ bool splitAbsolute(std::string_view target, RequestState& state) {
 
 HttpConnection::HttpConnection(WorkerContext& worker, std::unique_ptr<core::TcpStream> stream,
                                std::string routeTable, uint32_t port, ClosedCallback onClosed)
+    : HttpConnection(worker, std::unique_ptr<core::Stream>(), core::SocketAddress(),
+                     std::move(routeTable), port, std::move(onClosed)) {
+  peer_ = stream->peerAddress();
+  stream->setNoDelay(true);
+  stream_ = std::move(stream);
+}
+
+HttpConnection::HttpConnection(WorkerContext& worker, std::unique_ptr<core::Stream> stream,
+                               core::SocketAddress peer, std::string routeTable, uint32_t port,
+                               ClosedCallback onClosed)
     : worker_(worker),
       routeTable_(std::move(routeTable)),
       port_(port),
       onClosed_(std::move(onClosed)),
-      peer_(stream->peerAddress()),
+      peer_(peer),
       stream_(std::move(stream)),
       timer_(std::make_unique<core::Timer>(worker.loop)),
       resumeTimer_(std::make_unique<core::Timer>(worker.loop)),
@@ -58,7 +68,6 @@ HttpConnection::~HttpConnection() {
 }
 
 void HttpConnection::start() {
-  stream_->setNoDelay(true);
   armTimer(TimerMode::idle);
   resumeReading();
   if (!reading_) closeNow();
@@ -164,6 +173,10 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
   timer_->stop();
   RequestState state;
   state.headers = head.headers;  // a deep copy: the request owns its bytes
+  if (forwardedClientCert_) {
+    state.headers.remove("x-forwarded-client-cert");
+    if (!forwardedClientCert_->empty()) state.headers.set("x-forwarded-client-cert", *forwardedClientCert_);
+  }
   state.method = head.method;
   state.methodName = std::string(head.methodName);
   state.version = head.version;

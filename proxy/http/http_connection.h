@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/http/parser.h"
@@ -29,11 +30,18 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
 
   HttpConnection(WorkerContext& worker, std::unique_ptr<core::TcpStream> stream,
                  std::string routeTable, uint32_t port, ClosedCallback onClosed);
+  // Any stream (TLS from the inbound listener); `peer` is the client's address.
+  HttpConnection(WorkerContext& worker, std::unique_ptr<core::Stream> stream,
+                 core::SocketAddress peer, std::string routeTable, uint32_t port,
+                 ClosedCallback onClosed);
   ~HttpConnection() override;
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
 
   void start();
+  // Inbound: every request gets x-forwarded-client-cert set to `value` ("" removes it),
+  // whatever the client sent.
+  void setForwardedClientCert(std::string value) { forwardedClientCert_ = std::move(value); }
   // The worker is draining: close now if idle, else after the current response.
   void drain();
 
@@ -79,9 +87,10 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   bool closed_ = false;
   bool reading_ = false;
   TimerMode timerMode_ = TimerMode::idle;
+  std::optional<std::string> forwardedClientCert_;
   // Destruction order (reverse of declaration): the request first (it may still write),
   // then the parser, the timers, and the socket last.
-  std::unique_ptr<core::TcpStream> stream_;
+  std::unique_ptr<core::Stream> stream_;
   std::unique_ptr<core::Timer> timer_;
   std::unique_ptr<core::Timer> resumeTimer_;
   std::unique_ptr<core::http::RequestParser> parser_;

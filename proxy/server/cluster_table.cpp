@@ -4,7 +4,7 @@ namespace mesh::proxy {
 
 std::shared_ptr<ConnPool> ClusterTable::Entry::pool(core::Loop& loop, Host& host) {
   auto& slot = pools[&host];
-  if (!slot) slot = std::make_shared<ConnPool>(loop, info, host);
+  if (!slot) slot = std::make_shared<ConnPool>(loop, info, host, security);
   return slot;
 }
 
@@ -18,6 +18,7 @@ void ClusterTable::update(const RuntimeConfig& config) {
     }
     Entry entry;
     entry.info = info;
+    entry.security = security_;
     entry.lb = makeLoadBalancer(*info, seed_ + next.size());
     next[name] = std::move(entry);
   }

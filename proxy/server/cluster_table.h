@@ -22,10 +22,13 @@ class ClusterTable {
     std::shared_ptr<const ClusterInfo> info;
     std::unique_ptr<LoadBalancer> lb;
     std::map<const Host*, std::shared_ptr<ConnPool>> pools;
+    std::shared_ptr<const TransportSecurity> security;  // for the pools' TLS
     std::shared_ptr<ConnPool> pool(core::Loop& loop, Host& host);
   };
 
-  ClusterTable(core::Loop& loop, uint64_t seed) : loop_(loop), seed_(seed) {}
+  ClusterTable(core::Loop& loop, uint64_t seed,
+               std::shared_ptr<const TransportSecurity> security = nullptr)
+      : loop_(loop), seed_(seed), security_(std::move(security)) {}
   void update(const RuntimeConfig& config);
   Entry* find(const std::string& name);
   void closeIdle();
@@ -35,6 +38,7 @@ class ClusterTable {
  private:
   core::Loop& loop_;
   uint64_t seed_;
+  std::shared_ptr<const TransportSecurity> security_;
   std::map<std::string, Entry> entries_;
 };
 

@@ -74,7 +74,10 @@ struct ProxyServer::State {
   std::unique_ptr<core::Signal> sigterm, sigint, sighup;
   std::unique_ptr<core::Timer> drainTimer;
   bool ready = false;
+  bool configLoaded = false;  // from the file, or the first snapshot from pilot
   bool draining = false;
+  std::unique_ptr<WorkloadIdentity> identity;
+  std::unique_ptr<XdsClient> xds;
   std::chrono::steady_clock::time_point drainDeadline;
 
   Result<SocketAddress> listenerAddress(const core::model::Listener& l) {
@@ -131,39 +134,45 @@ struct ProxyServer::State {
     }
   }
 
-  void reload() {
-    auto snapshot = loadSnapshotFile(options.configPath);
-    std::shared_ptr<const RuntimeConfig> next;
-    if (snapshot.ok()) {
-      auto built = RuntimeConfig::build(
-          std::make_shared<const core::model::Snapshot>(std::move(*snapshot)), config.get(),
-          core::Clock::real());
-      if (built.ok()) {
-        next = std::move(*built);
-      } else {
-        snapshot = built.status();
-      }
-    }
-    if (!next) {
-      stats.configReloadError.inc();
-      LOG_ERROR("proxy", "reload failed, keeping version \"", config->snapshot().version,
-                "\": ", snapshot.status().message());
-      return;
-    }
-    if (core::Status s = addListeners(next->snapshot(), true); !s.ok()) {
-      stats.configReloadError.inc();
-      LOG_ERROR("proxy", "reload failed, keeping the running config: ", s.message());
-      return;
-    }
+  // The one config-swap path: SIGHUP reloads and pilot snapshots both come through here.
+  // Nothing changes unless the whole snapshot builds and its new listeners bind.
+  core::Status applySnapshot(core::model::Snapshot snapshot, const std::string& source) {
+    auto built = RuntimeConfig::build(
+        std::make_shared<const core::model::Snapshot>(std::move(snapshot)), config.get(),
+        core::Clock::real());
+    if (!built.ok()) return built.status();
+    std::shared_ptr<const RuntimeConfig> next = std::move(*built);
+    if (core::Status s = addListeners(next->snapshot(), true); !s.ok()) return s;
     removeListeners(next->snapshot());
     config = next;
     for (auto& w : workers) {
       Worker* raw = w.get();
       raw->post([raw, next] { raw->setConfig(next); });
     }
+    configLoaded = true;
     stats.configReloadOk.inc();
-    LOG_INFO("proxy", "config version \"", config->snapshot().version, "\" loaded from ",
-             options.configPath);
+    LOG_INFO("proxy", "config version \"", config->snapshot().version, "\" loaded from ", source);
+    return {};
+  }
+
+  void reload() {
+    if (options.configPath.empty()) {
+      LOG_INFO("proxy", "SIGHUP: no --config file to reload");
+      return;
+    }
+    auto snapshot = loadSnapshotFile(options.configPath);
+    core::Status s = snapshot.ok() ? applySnapshot(std::move(*snapshot), options.configPath)
+                                   : snapshot.status();
+    if (!s.ok()) {
+      stats.configReloadError.inc();
+      LOG_ERROR("proxy", "reload failed, keeping version \"", config->snapshot().version,
+                "\": ", s.message());
+    }
+  }
+
+  // Ready: serving, with a certificate when one was asked for, and with a config.
+  bool isReady() const {
+    return ready && configLoaded && (!identity || identity->hasCertificate());
   }
 
   void beginDrain() {
@@ -194,6 +203,8 @@ struct ProxyServer::State {
       raw->post([raw] { raw->stop(); });
     }
     drainTimer.reset();
+    xds.reset();
+    identity.reset();
     sigterm.reset();
     sigint.reset();
     sighup.reset();
@@ -307,20 +318,56 @@ ProxyServer::~ProxyServer() {
 
 int ProxyServer::run() {
   State& s = *state_;
-  auto snapshot = loadSnapshotFile(s.options.configPath);
-  if (!snapshot.ok()) {
-    LOG_ERROR("proxy", snapshot.status().message());
+  if (s.options.configPath.empty() && s.options.xds.pilotAddress.empty()) {
+    LOG_ERROR("proxy", "either --config FILE or --pilot-address is needed");
     return 1;
   }
-  auto config = RuntimeConfig::build(
-      std::make_shared<const core::model::Snapshot>(std::move(*snapshot)), nullptr,
-      core::Clock::real());
+  core::model::Snapshot initial;  // empty until pilot sends one
+  if (!s.options.configPath.empty()) {
+    auto snapshot = loadSnapshotFile(s.options.configPath);
+    if (!snapshot.ok()) {
+      LOG_ERROR("proxy", snapshot.status().message());
+      return 1;
+    }
+    initial = std::move(*snapshot);
+    s.configLoaded = true;
+  }
+  auto config = RuntimeConfig::build(std::make_shared<const core::model::Snapshot>(std::move(initial)),
+                                     nullptr, core::Clock::real());
   if (!config.ok()) {
     LOG_ERROR("proxy", s.options.configPath, ": ", config.status().message());
     return 1;
   }
   s.config = *config;
-  s.stats.configReloadOk.inc();
+  if (s.configLoaded) s.stats.configReloadOk.inc();
+  // Identity before the workers: they share the TLS contexts it will fill in.
+  if (!s.options.identity.caAddress.empty()) {
+    auto security = std::make_shared<TransportSecurity>();
+    s.options.proxy.security = security;
+    auto identity = WorkloadIdentity::create(s.loop, core::Clock::real(), s.options.identity, security);
+    if (!identity.ok()) {
+      LOG_ERROR("proxy", identity.status().message());
+      return 1;
+    }
+    s.identity = std::move(*identity);
+    // What pilot hears defaults to what the certificate says.
+    auto& hello = s.options.xds;
+    if (hello.ns.empty()) hello.ns = s.identity->id().ns();
+    if (hello.serviceAccount.empty()) hello.serviceAccount = s.identity->id().serviceAccount();
+    if (hello.node.empty())
+      hello.node = hello.serviceAccount + "-" + std::to_string(::getpid()) + "." + hello.ns;
+  }
+  if (!s.options.xds.pilotAddress.empty()) {
+    auto xds = XdsClient::create(s.loop, s.options.xds, s.options.proxy.security,
+                                 [&s](core::model::Snapshot snapshot) {
+                                   return s.applySnapshot(std::move(snapshot), "pilot");
+                                 });
+    if (!xds.ok()) {
+      LOG_ERROR("proxy", xds.status().message());
+      return 1;
+    }
+    s.xds = std::move(*xds);
+  }
   for (unsigned i = 0; i < std::max(1u, s.options.concurrency); ++i) {
     s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config));
   }
@@ -346,7 +393,7 @@ int ProxyServer::run() {
   if (st.ok()) {
     st = startAdmin(s.readiness, s.options.readinessAddress, [&s](const AdminRequest& r) {
       if (r.path == "/healthz/ready") {
-        return s.ready ? AdminResponse{200, "ready\n"} : AdminResponse{503, "not ready\n"};
+        return s.isReady() ? AdminResponse{200, "ready\n"} : AdminResponse{503, "not ready\n"};
       }
       return AdminResponse{404, "unknown path\n"};
     });
@@ -377,6 +424,13 @@ int ProxyServer::run() {
 
   for (auto& w : s.workers) w->start();
   s.ready = true;
+  if (s.identity) {
+    // Pilot is asked only once there is a certificate to present to it.
+    s.identity->onFirstCertificate([&s] {
+      if (s.xds) s.xds->start();
+    });
+    s.identity->start();
+  }
   LOG_INFO("proxy", "ready with config version \"", s.config->snapshot().version, "\", ",
            s.workers.size(), " workers");
   s.loop.run();

@@ -13,14 +13,18 @@
 #include "core/base/status.h"
 #include "core/loop/loop.h"
 #include "core/metrics/registry.h"
+#include "proxy/identity/workload_identity.h"
 #include "proxy/server/proxy_stats.h"
 #include "proxy/server/runtime_config.h"
 #include "proxy/server/worker_context.h"
+#include "proxy/xds/xds_client.h"
 
 namespace mesh::proxy {
 
 struct ServerOptions {
-  std::string configPath;
+  std::string configPath;  // empty: the config comes from pilot (xds.pilotAddress)
+  IdentityOptions identity;  // identity.caAddress set: a workload certificate from the CA
+  XdsOptions xds;            // xds.pilotAddress set: config from pilot
   std::string adminAddress = "127.0.0.1:15000";
   std::string readinessAddress = "0.0.0.0:15021";
   unsigned concurrency = 2;

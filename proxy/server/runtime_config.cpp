@@ -1,6 +1,7 @@
 #include "proxy/server/runtime_config.h"
 
 #include "core/model/json.h"
+#include "proxy/inbound/inbound_routes.h"
 
 namespace mesh::proxy {
 
@@ -13,6 +14,16 @@ core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
     if (!compiled.ok()) return compiled.status();
     config->routeTables_[table.name] = std::move(*compiled);
   }
+  core::Status inbound;
+  forEachInboundCluster(*config->snapshot_, [&](const std::string& cluster) {
+    if (!inbound.ok() || config->routeTables_.count(cluster)) return;
+    auto& table = config->inboundTables_.emplace_back(
+        std::make_unique<core::model::RouteTable>(inboundRouteTable(cluster)));
+    auto compiled = CompiledRouteTable::compile(*table);
+    if (!compiled.ok()) inbound = compiled.status();
+    else config->routeTables_[cluster] = std::move(*compiled);
+  });
+  if (!inbound.ok()) return inbound;
   for (const auto& cluster : config->snapshot_->clusters) {
     if (previous) {
       auto old = previous->clusters_.find(cluster.name);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/base/clock.h"
 #include "core/base/status.h"
@@ -34,6 +35,9 @@ class RuntimeConfig {
 
  private:
   core::model::SnapshotPtr snapshot_;
+  // Route tables of the inbound ports (proxy/inbound/inbound_routes.h); compiled routes
+  // point into them, so they stay put.
+  std::vector<std::unique_ptr<core::model::RouteTable>> inboundTables_;
   std::map<std::string, std::shared_ptr<const CompiledRouteTable>> routeTables_;
   std::map<std::string, std::shared_ptr<const ClusterInfo>> clusters_;
 };

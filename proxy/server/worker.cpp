@@ -2,6 +2,7 @@
 
 #include "core/base/log.h"
 #include "proxy/http/http_connection.h"
+#include "proxy/inbound/inbound_acceptor.h"
 #include "proxy/tcp/tcp_proxy.h"
 
 namespace mesh::proxy {
@@ -11,6 +12,21 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
     : index_(index), context_(loop_, options, stats, 0x9e3779b97f4a7c15ull * (index + 1)) {
   wake_ = std::make_unique<core::Async>(loop_, [this] { runPosted(); });
   setConfig(std::move(config));
+  inbound_ = std::make_unique<InboundAcceptor>(
+      loop_, stats.registry, options.security, options.requestHeadersTimeoutMs,
+      [this](std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+             InboundRoute route) {
+        auto connection = std::make_unique<HttpConnection>(
+            context_, std::move(stream), peer, route.cluster, route.port,
+            [this](HttpConnection& c) {
+              auto it = http_.find(&c);
+              if (it == http_.end()) return;
+              core::deferredDelete(loop_, std::move(it->second));
+              http_.erase(it);
+            });
+        connection->setForwardedClientCert(std::move(route.forwardedClientCert));
+        startHttp(std::move(connection));
+      });
 }
 
 Worker::~Worker() { join(); }
@@ -32,6 +48,10 @@ void Worker::removeListener(const std::string& name) { listeners_.erase(name); }
 void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> stream) {
   const core::model::Listener* listener = context_.config ? context_.config->listener(name) : nullptr;
   if (!listener || context_.draining) return;  // the stream closes as it goes out of scope
+  if (listener->direction == core::model::Listener::Direction::inbound) {
+    inbound_->accept(*listener, std::move(stream));
+    return;
+  }
   if (listener->protocol == "tcp") {
     auto session = std::make_unique<TcpProxySession>(
         context_, std::move(stream), listener->cluster, [this](TcpProxySession& s) {
@@ -53,6 +73,10 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
         core::deferredDelete(loop_, std::move(it->second));
         http_.erase(it);
       });
+  startHttp(std::move(connection));
+}
+
+void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
   HttpConnection* raw = connection.get();
   http_[raw] = std::move(connection);
   raw->start();
@@ -90,6 +114,7 @@ void Worker::setConfig(std::shared_ptr<const RuntimeConfig> config) {
 void Worker::drain() {
   context_.draining = true;
   listeners_.clear();
+  inbound_->closeAll();
   // Copy: closing an idle connection removes it from the map.
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
@@ -100,6 +125,7 @@ void Worker::drain() {
 void Worker::stop() {
   context_.draining = true;
   listeners_.clear();
+  inbound_->closeAll();
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
   for (auto* c : connections) c->closeNow();

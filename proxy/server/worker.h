@@ -26,6 +26,7 @@
 namespace mesh::proxy {
 
 class HttpConnection;
+class InboundAcceptor;
 class TcpProxySession;
 
 class Worker {
@@ -53,6 +54,7 @@ class Worker {
  private:
   void onAccept(const std::string& listener, std::unique_ptr<core::TcpStream> stream);
   void runPosted();
+  void startHttp(std::unique_ptr<HttpConnection> connection);
 
   unsigned index_;
   core::Loop loop_;
@@ -62,6 +64,7 @@ class Worker {
   std::map<std::string, std::unique_ptr<core::TcpListener>> listeners_;
   std::map<HttpConnection*, std::unique_ptr<HttpConnection>> http_;
   std::map<TcpProxySession*, std::unique_ptr<TcpProxySession>> tcp_;
+  std::unique_ptr<InboundAcceptor> inbound_;  // INBOUND listeners' connections before HTTP
   std::unique_ptr<core::Async> wake_;
   std::thread thread_;
 };

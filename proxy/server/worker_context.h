@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/loop/loop.h"
+#include "proxy/mtls/transport_security.h"
 #include "proxy/server/cluster_table.h"
 #include "proxy/server/proxy_stats.h"
 #include "proxy/server/runtime_config.h"
@@ -25,11 +26,13 @@ struct ProxyOptions {
   uint32_t idleTimeoutMs = 300'000;           // a quiet keep-alive client connection closes
   size_t retryBufferBytes = 64 * 1024;        // request bodies up to this are kept for retries
   std::FILE* accessLog = nullptr;             // null: no access log
+  // The workload's certificate and TLS contexts (proxy/mtls); null: no TLS at all.
+  std::shared_ptr<TransportSecurity> security;
 };
 
 struct WorkerContext {
   WorkerContext(core::Loop& l, const ProxyOptions& o, ProxyStats& s, uint64_t seed)
-      : loop(l), options(o), stats(s), clusters(l, seed), rng(seed) {}
+      : loop(l), options(o), stats(s), clusters(l, seed, o.security), rng(seed) {}
 
   core::Loop& loop;
   const ProxyOptions& options;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/loop/loop.h"
+#include "proxy/mtls/transport_security.h"
 #include "proxy/upstream/cluster_info.h"
 #include "proxy/upstream/upstream_connection.h"
 
@@ -33,7 +34,9 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
     ~Callbacks() = default;
   };
 
-  ConnPool(core::Loop& loop, std::shared_ptr<const ClusterInfo> cluster, Host& host);
+  // `security` secures connections for clusters with a tls mode (null: none can be).
+  ConnPool(core::Loop& loop, std::shared_ptr<const ClusterInfo> cluster, Host& host,
+           std::shared_ptr<const TransportSecurity> security = nullptr);
   ~ConnPool();
   ConnPool(const ConnPool&) = delete;
   ConnPool& operator=(const ConnPool&) = delete;
@@ -64,6 +67,7 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
   core::Loop& loop_;
   std::shared_ptr<const ClusterInfo> cluster_;
   Host& host_;
+  std::shared_ptr<const TransportSecurity> security_;
   std::list<Pending> pending_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
   std::vector<std::unique_ptr<UpstreamConnection>> connecting_;

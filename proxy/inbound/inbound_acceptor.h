@@ -1,0 +1,69 @@
+// InboundAcceptor: the first moments of a connection on an INBOUND listener, before HTTP.
+// It reads the first byte to tell TLS (0x16, a handshake record) from plain text, runs the
+// mTLS handshake with the workload's server context (the peer must present a certificate
+// that verifies against the trust bundle and names a SPIFFE id of our trust domain), finds
+// the workload port the connection is for (Istio's SNI "outbound_.<port>_..." in explicit
+// mode; the listener's only port otherwise), applies that port's PeerAuthentication mode
+// (STRICT refuses plain text, DISABLE refuses TLS, PERMISSIVE takes both) and hands the
+// connection, decrypted, to the worker's HTTP connection manager with what the app must
+// learn about the peer (x-forwarded-client-cert).
+//
+// Owned by one Worker; owns the connections still being sorted out. Every refusal is logged
+// and counted in mesh_proxy_inbound_refusals_total{reason}.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/loop/address.h"
+#include "core/loop/loop.h"
+#include "core/loop/tcp.h"
+#include "core/metrics/registry.h"
+#include "core/model/listener.h"
+#include "proxy/mtls/transport_security.h"
+
+namespace mesh::proxy {
+
+// Where an accepted inbound connection goes once it is sorted out.
+struct InboundRoute {
+  uint32_t port = 0;                // the workload port
+  std::string cluster;              // inbound|<port>||, the local app
+  std::string protocol = "http";    // the port's protocol
+  std::string forwardedClientCert;  // x-forwarded-client-cert for the app; "" without mTLS
+};
+
+class InboundAcceptor {
+ public:
+  using Ready = std::function<void(std::unique_ptr<core::Stream> stream,
+                                   const core::SocketAddress& peer, InboundRoute route)>;
+
+  InboundAcceptor(core::Loop& loop, core::metrics::Registry& registry,
+                  std::shared_ptr<const TransportSecurity> security, uint32_t handshakeTimeoutMs,
+                  Ready ready);
+  ~InboundAcceptor();
+  InboundAcceptor(const InboundAcceptor&) = delete;
+  InboundAcceptor& operator=(const InboundAcceptor&) = delete;
+
+  // `listener` is copied: the connection keeps the rules it was accepted under.
+  void accept(const core::model::Listener& listener, std::unique_ptr<core::TcpStream> stream);
+  // Drops every connection still being sorted out (drain, stop).
+  void closeAll();
+  size_t pending() const { return pending_.size(); }
+
+ private:
+  class Pending;
+  friend class Pending;
+  void finish(Pending& pending);
+  core::metrics::Counter& refusal(const std::string& reason);
+
+  core::Loop& loop_;
+  core::metrics::Family<core::metrics::Counter>& refusals_;
+  std::shared_ptr<const TransportSecurity> security_;
+  uint32_t handshakeTimeoutMs_;
+  Ready ready_;
+  std::map<Pending*, std::unique_ptr<Pending>> pending_;
+};
+
+}  // namespace mesh::proxy

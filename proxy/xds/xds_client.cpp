@@ -1,0 +1,135 @@
+#include "proxy/xds/xds_client.h"
+
+#include "core/base/log.h"
+#include "core/tls/tls_stream.h"
+
+namespace mesh::proxy {
+
+using core::Code;
+using nlohmann::json;
+
+core::Result<std::unique_ptr<XdsClient>> XdsClient::create(
+    core::Loop& loop, XdsOptions options, std::shared_ptr<const TransportSecurity> security,
+    Apply apply) {
+  auto pilot = core::SocketAddress::parseHostPort(options.pilotAddress);
+  if (!pilot.ok())
+    return core::error(Code::invalid, "--pilot-address: " + pilot.status().message());
+  if (!security)
+    return core::error(Code::invalid,
+                       "--pilot-address needs a workload certificate (--ca-address)");
+  return std::unique_ptr<XdsClient>(
+      new XdsClient(loop, std::move(options), *pilot, std::move(security), std::move(apply)));
+}
+
+XdsClient::XdsClient(core::Loop& loop, XdsOptions options, core::SocketAddress pilot,
+                     std::shared_ptr<const TransportSecurity> security, Apply apply)
+    : loop_(loop),
+      options_(std::move(options)),
+      pilot_(pilot),
+      security_(std::move(security)),
+      apply_(std::move(apply)) {
+  core::Channel::Options channel;
+  channel.initialBackoff = options_.initialBackoff;
+  channel.maxBackoff = options_.maxBackoff;
+  channel.pingInterval = options_.pingInterval;
+  channel_ = std::make_unique<core::Channel>(
+      loop_, [this](core::Channel::ConnectDone done) { connect(std::move(done)); },
+      static_cast<core::Channel::Listener&>(*this), channel);
+}
+
+XdsClient::~XdsClient() {
+  channel_.reset();
+  if (connecting_) core::deferredDelete(loop_, std::move(connecting_));
+}
+
+void XdsClient::start() { channel_->start(); }
+
+json XdsClient::hello() const {
+  return {{"type", "hello"},           {"node", options_.node},
+          {"namespace", options_.ns},  {"service_account", options_.serviceAccount},
+          {"labels", options_.labels}, {"address", options_.address},
+          {"ports", options_.ports}};
+}
+
+void XdsClient::connect(core::Channel::ConnectDone done) {
+  // The workload's client context: pilot sees our SPIFFE id, and we accept a pilot of our
+  // trust domain. Renewals reach it by hot swap.
+  auto context = security_->clientContextForControl();
+  if (!context) return done(core::error(Code::unavailable, "no workload certificate yet"));
+  auto shared = std::make_shared<core::Channel::ConnectDone>(std::move(done));
+  core::TlsSessionOptions session;
+  session.serverName = "pilot";
+  session.alpn = std::vector<std::string>{};  // not HTTP: no mesh ALPN on this channel
+  auto stream = core::TlsStream::connect(
+      loop_, pilot_, *context, session, [this, shared](core::Status status) {
+        auto stream = std::move(connecting_);
+        if (!status.ok()) {
+          if (stream) core::deferredDelete(loop_, std::move(stream));
+          return (*shared)(
+              core::error(status.code(), "pilot " + pilot_.toString() + ": " + status.message()));
+        }
+        (*shared)(std::unique_ptr<core::Stream>(std::move(stream)));
+      });
+  if (!stream.ok()) return (*shared)(stream.status());
+  connecting_ = std::move(*stream);
+}
+
+void XdsClient::onConnected(core::Channel& channel) {
+  LOG_INFO("xds", "connected to pilot ", pilot_.toString(), " as ", options_.node);
+  wasConnected_ = true;
+  if (core::Status s = channel.send(hello()); !s.ok())
+    LOG_WARN("xds", "sending hello: ", s.toString());
+}
+
+void XdsClient::onDisconnected(core::Channel&, const core::Status& why) {
+  if (wasConnected_) {
+    LOG_WARN("xds", "lost pilot (", why.toString(), "); serving on version \"", applied_,
+             "\" and reconnecting");
+  } else {
+    LOG_DEBUG("xds", "pilot ", pilot_.toString(), ": ", why.toString());
+  }
+  wasConnected_ = false;
+}
+
+void XdsClient::onMessage(core::Channel& channel, json&& message) {
+  const json& type = message["type"];
+  if (type == "snapshot") return onSnapshot(channel, message);
+  if (type == "error") {
+    LOG_WARN("xds", "pilot reports: ", message.value("code", std::string("?")), ": ",
+             message.value("reason", std::string("?")));
+    return;
+  }
+  LOG_DEBUG("xds", "ignoring a ", type.dump(), " message from pilot");
+}
+
+void XdsClient::onSnapshot(core::Channel& channel, const json& message) {
+  std::string version = message.contains("version") && message["version"].is_string()
+                            ? message["version"].get<std::string>()
+                            : "";
+  core::Status result;
+  if (!message.contains("config") || !message["config"].is_object()) {
+    result = core::error(Code::invalid, "snapshot without a config object");
+  } else {
+    auto snapshot = core::model::parseSnapshot(message["config"]);
+    if (!snapshot.ok()) {
+      result = snapshot.status();
+    } else {
+      if (!version.empty()) snapshot->version = version;
+      result = apply_(std::move(*snapshot));
+    }
+  }
+  json answer = {{"type", result.ok() ? "ack" : "nack"}, {"version", version}};
+  if (result.ok()) {
+    applied_ = version;
+    ++acks_;
+  } else {
+    ++nacks_;
+    answer["reason"] = result.message();
+    LOG_WARN("xds", "NACK version \"", version, "\": ", result.message(), "; keeping \"", applied_,
+             "\"");
+  }
+  if (core::Status s = channel.send(answer); !s.ok())
+    LOG_WARN("xds", "answering version \"", version, "\": ", s.toString());
+}
+
+}  // namespace mesh::proxy

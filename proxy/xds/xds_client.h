@@ -1,0 +1,91 @@
+// XdsClient: the proxy's subscription to pilot (docs/protocol.md, "Configuration"). It keeps
+// one mTLS channel to pilot open with the workload certificate (core/proto Channel: reconnect
+// with jittered backoff, pings), says `hello` on every connection, and for each `snapshot`
+// parses it, hands it to the proxy's config-swap path and answers `ack` with the version, or
+// `nack` with the reason when the snapshot does not parse or does not apply; the running
+// config then stays as it was. While pilot is away nothing changes: the proxy serves on.
+//
+// Lives on the main loop. Owns its Channel and the connection attempt in flight; the
+// TransportSecurity is shared.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/base/status.h"
+#include "core/loop/address.h"
+#include "core/loop/loop.h"
+#include "core/model/snapshot.h"
+#include "core/proto/channel.h"
+#include "proxy/mtls/transport_security.h"
+
+namespace mesh::core {
+class TlsStream;
+}
+
+namespace mesh::proxy {
+
+struct XdsOptions {
+  std::string pilotAddress;  // host:port
+  std::string node;          // unique per proxy; default "<hostname>.<namespace>"
+  std::string ns;
+  std::string serviceAccount;
+  std::map<std::string, std::string> labels;
+  std::string address = "127.0.0.1";  // this workload's address, for pilot's registry
+  std::vector<uint32_t> ports;        // this workload's ports
+  std::chrono::milliseconds initialBackoff{100};
+  std::chrono::milliseconds maxBackoff{30'000};
+  std::chrono::milliseconds pingInterval{15'000};
+};
+
+class XdsClient final : private core::Channel::Listener {
+ public:
+  // Applies a snapshot atomically; an error leaves the running config in force and is sent
+  // to pilot as the NACK reason.
+  using Apply = std::function<core::Status(core::model::Snapshot)>;
+
+  static core::Result<std::unique_ptr<XdsClient>> create(
+      core::Loop& loop, XdsOptions options, std::shared_ptr<const TransportSecurity> security,
+      Apply apply);
+  ~XdsClient();
+  XdsClient(const XdsClient&) = delete;
+  XdsClient& operator=(const XdsClient&) = delete;
+
+  void start();
+  bool connected() const { return channel_->connected(); }
+  const std::string& appliedVersion() const { return applied_; }
+  int acks() const { return acks_; }
+  int nacks() const { return nacks_; }
+
+  nlohmann::json hello() const;
+
+ private:
+  XdsClient(core::Loop& loop, XdsOptions options, core::SocketAddress pilot,
+            std::shared_ptr<const TransportSecurity> security, Apply apply);
+  void connect(core::Channel::ConnectDone done);
+  void onConnected(core::Channel& channel) override;
+  void onMessage(core::Channel& channel, nlohmann::json&& message) override;
+  void onDisconnected(core::Channel& channel, const core::Status& why) override;
+  void onSnapshot(core::Channel& channel, const nlohmann::json& message);
+
+  core::Loop& loop_;
+  XdsOptions options_;
+  core::SocketAddress pilot_;
+  std::shared_ptr<const TransportSecurity> security_;
+  Apply apply_;
+  std::string applied_;
+  int acks_ = 0;
+  int nacks_ = 0;
+  bool wasConnected_ = false;
+  std::unique_ptr<core::TlsStream> connecting_;  // the attempt in flight
+  std::unique_ptr<core::Channel> channel_;
+};
+
+}  // namespace mesh::proxy
