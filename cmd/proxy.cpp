@@ -50,6 +50,8 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--address", xds.address, "This workload's address, sent to pilot")
       ->capture_default_str();
   sub->add_option("--port", flags->ports, "This workload's ports, sent to pilot (repeatable)");
+  sub->add_option("--sidecar-port", xds.sidecarPort,
+                  "This proxy's inbound port, sent to pilot so that peers connect to it");
   sub->add_option("--admin", flags->server.adminAddress,
                   "Admin address, ip:port (port 0 picks one; empty disables)")
       ->capture_default_str();

@@ -45,10 +45,13 @@ XdsClient::~XdsClient() {
 void XdsClient::start() { channel_->start(); }
 
 json XdsClient::hello() const {
-  return {{"type", "hello"},           {"node", options_.node},
-          {"namespace", options_.ns},  {"service_account", options_.serviceAccount},
-          {"labels", options_.labels}, {"address", options_.address},
-          {"ports", options_.ports}};
+  json hello = {{"type", "hello"},           {"node", options_.node},
+                {"namespace", options_.ns},  {"service_account", options_.serviceAccount},
+                {"labels", options_.labels}, {"address", options_.address},
+                {"ports", options_.ports}};
+  // Pilot hands this port to other proxies as our endpoints' sidecarPort.
+  if (options_.sidecarPort) hello["sidecar_port"] = options_.sidecarPort;
+  return hello;
 }
 
 void XdsClient::connect(core::Channel::ConnectDone done) {
