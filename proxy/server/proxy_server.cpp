@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "core/base/log.h"
@@ -104,12 +105,21 @@ struct ProxyServer::State {
         if (!started) {
           if (core::Status s = w->addListener(l, *at); !s.ok()) return s;
         } else {
+          // Wait for the worker: an ACK to pilot and readiness must mean the port is open,
+          // and a port that cannot be bound must fail the swap. Workers never wait on the
+          // main thread, so this cannot deadlock.
           Worker* raw = w.get();
-          raw->post([raw, l, address = *at] {
-            if (core::Status s = raw->addListener(l, address); !s.ok()) {
-              LOG_ERROR("proxy", "listener ", l.name, ": ", s.message());
+          auto bind = std::make_shared<std::promise<core::Status>>();
+          std::future<core::Status> done = bind->get_future();
+          raw->post([raw, l, address = *at, bind] { bind->set_value(raw->addListener(l, address)); });
+          if (core::Status s = done.get(); !s.ok()) {
+            for (auto& each : workers) {
+              Worker* undo = each.get();
+              undo->post([undo, name = l.name] { undo->removeListener(name); });
             }
-          });
+            bound.erase(l.name);
+            return core::error(s.code(), "listener " + l.name + ": " + s.message());
+          }
         }
       }
       LOG_INFO("proxy", "listener ", l.name, " on ", at->toString());
