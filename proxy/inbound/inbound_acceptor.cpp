@@ -59,6 +59,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
 
  private:
   void onData(core::ByteView data) override {
+    if (data.empty()) return;
     tcp_->stopReading();
     std::string first(data.data(), data.size());
     if (first.front() == kTlsHandshakeRecord) {

@@ -441,8 +441,12 @@ int ProxyServer::run() {
     });
     s.identity->start();
   }
-  LOG_INFO("proxy", "ready with config version \"", s.config->snapshot().version, "\", ",
-           s.workers.size(), " workers");
+  if (s.configLoaded) {
+    LOG_INFO("proxy", "serving config version \"", s.config->snapshot().version, "\", ",
+             s.workers.size(), " workers");
+  } else {
+    LOG_INFO("proxy", s.workers.size(), " workers up, waiting for the first snapshot from pilot");
+  }
   s.loop.run();
   for (auto& w : s.workers) w->join();
   s.workers.clear();

@@ -39,7 +39,10 @@ XdsClient::XdsClient(core::Loop& loop, XdsOptions options, core::SocketAddress p
 
 XdsClient::~XdsClient() {
   channel_.reset();
-  if (connecting_) core::deferredDelete(loop_, std::move(connecting_));
+  if (connecting_) {
+    connecting_->close();  // no handshake callback may reach us once we are gone
+    core::deferredDelete(loop_, std::move(connecting_));
+  }
 }
 
 void XdsClient::start() { channel_->start(); }
