@@ -5,6 +5,9 @@
 // renewed at half life). With --ca-data-dir the CA runs inside this process, the way istiod
 // holds both: the CA library (ca/) is wired here, since pilot/ and ca/ never include each other,
 // and pilot asks it for a certificate over loopback exactly as a remote workload would.
+#include <malloc.h>
+
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -117,6 +120,11 @@ struct InProcessCa {
 };
 
 int runPilot(const PilotFlags& flags) {
+  // Snapshot frames are megabytes and short-lived. glibc would raise its mmap threshold after
+  // the first one is freed and then serve the next ones from the heap, where they fragment
+  // and stay resident; a fixed threshold keeps every large frame in its own mapping that goes
+  // back to the system when the write completes.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   auto listen = parseAddress(flags.listen);
   if (!listen) return fail(listen.status());
   auto monitor = parseAddress(flags.monitor);

@@ -46,7 +46,7 @@ struct PusherOptions {
   std::chrono::milliseconds registryDebounce{100};
   // How long a disconnected proxy's endpoint stays registered.
   std::chrono::milliseconds endpointGrace{10'000};
-  std::size_t maxWritesInFlight = 32;
+  std::size_t maxWritesInFlight = 16;
 };
 
 // What /debug/syncz and `mesh proxy-status` show for one proxy.

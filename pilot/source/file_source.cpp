@@ -1,5 +1,8 @@
 #include "pilot/source/file_source.h"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <system_error>
@@ -35,7 +38,7 @@ void FileSource::reload() {
   quiet_.stop();
   std::uint64_t changedAt = firstEventAt_ ? firstEventAt_ : loop_.now();
   firstEventAt_ = 0;
-  auto loaded = core::config::loadPath(options_.dir);
+  auto loaded = loadChanged();
   current_ = mergeWithLastGood(current_.get(), std::move(loaded), ++generation_);
   for (const auto& e : current_->errors) LOG_WARN("pilot", "config: ", e.toString());
   for (const auto& kept : current_->keptFromBefore) {
@@ -46,6 +49,48 @@ void FileSource::reload() {
            " skipped");
   syncWatches();  // directories may have come or gone
   callback_(current_, changedAt);
+}
+
+core::config::LoadResult FileSource::loadChanged() {
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(options_.dir, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    auto ext = it->path().extension();
+    if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+      paths.push_back(it->path());
+    }
+  }
+  std::sort(paths.begin(), paths.end());  // the loader's order: results never depend on the fs
+  std::map<std::string, CachedFile> next;
+  core::config::LoadResult out;
+  parsedLastTime_ = 0;
+  for (const auto& path : paths) {
+    CachedFile file;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+      file.size = static_cast<std::uintmax_t>(st.st_size);
+      file.mtime = st.st_mtim.tv_sec * 1'000'000'000LL + st.st_mtim.tv_nsec;
+      file.inode = st.st_ino;
+    }
+    auto cached = files_.find(path.string());
+    // A replaced file (editors, kubectl, ConfigMap symlink swaps) has a new inode; one written
+    // in place a new size or time.
+    if (cached != files_.end() && file.mtime != 0 && cached->second.size == file.size &&
+        cached->second.mtime == file.mtime && cached->second.inode == file.inode) {
+      file.result = std::move(cached->second.result);
+    } else {
+      core::config::loadFile(path, file.result);
+      ++parsedLastTime_;
+    }
+    const auto& r = file.result;
+    out.resources.insert(out.resources.end(), r.resources.begin(), r.resources.end());
+    out.errors.insert(out.errors.end(), r.errors.begin(), r.errors.end());
+    out.skipped.insert(out.skipped.end(), r.skipped.begin(), r.skipped.end());
+    next[path.string()] = std::move(file);
+  }
+  files_ = std::move(next);
+  return out;
 }
 
 void FileSource::onChange() {

@@ -4,7 +4,10 @@
 // longer than maxDelay (10 s) from the first change, like istiod's PILOT_DEBOUNCE_AFTER and
 // PILOT_DEBOUNCE_MAX. Each load becomes a new ConfigSet handed to the callback.
 //
-// Ownership: the source owns its watches and timer; the Loop is borrowed.
+// Only files whose size or modification time changed are parsed again: the others' results
+// are kept from the previous load, so editing one file of a large mesh costs that file.
+//
+// Ownership: the source owns its watches, timer and per-file cache; the Loop is borrowed.
 #pragma once
 
 #include <chrono>
@@ -14,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "core/config/resource.h"
 #include "core/loop/fs_watch.h"
 #include "core/loop/loop.h"
 #include "core/loop/timer.h"
@@ -50,6 +54,14 @@ class FileSource {
  private:
   void onChange();
   void syncWatches();
+  core::config::LoadResult loadChanged();
+
+  struct CachedFile {
+    std::uintmax_t size = 0;
+    std::int64_t mtime = 0;  // nanoseconds
+    std::uint64_t inode = 0;
+    core::config::LoadResult result;
+  };
 
   core::Loop& loop_;
   FileSourceOptions options_;
@@ -59,6 +71,12 @@ class FileSource {
   std::uint64_t firstEventAt_ = 0;  // 0: no change pending
   core::Timer quiet_;
   std::map<std::string, std::unique_ptr<core::FsWatch>> watches_;
+  std::map<std::string, CachedFile> files_;
+  std::uint64_t parsedLastTime_ = 0;
+
+ public:
+  // Files parsed by the latest load (the others came from the cache).
+  std::uint64_t filesParsedLastLoad() const { return parsedLastTime_; }
 };
 
 }  // namespace mesh::pilot

@@ -10,6 +10,7 @@
 //   {"event":"nack","version":"...","reason":"..."}
 //   {"event":"connected"} / {"event":"disconnected","reason":"..."} / {"event":"error",...}
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -220,6 +221,7 @@ Args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a write to a connection pilot closed is an error, not death
   Args args = parse(argc, argv);
   auto roots = core::loadCertificatesFile(args.caRoot);
   auto id = core::peekTokenIdentity(args.token);

@@ -47,6 +47,7 @@ TEST_CASE_METHOD(test::LoopFixture, "the config dir is loaded recursively and re
     dir.write("nested/deeper/c.yaml", service("c", 82));
     runUntil([&] { return loads.sets.size() == 2; });
     CHECK(loads.sets[1]->resources.size() == 3);
+    CHECK(source.filesParsedLastLoad() == 1);  // the two unchanged files came from the cache
 
     // A directory made after start is watched too.
     std::filesystem::create_directories(dir.path() + "/later");
