@@ -143,11 +143,9 @@ Result<std::shared_ptr<const CompiledRouteTable>> CompiledRouteTable::compile(
       }
       for (const auto& dest : route.route) compiled.totalWeight += dest.weight;
       if (route.rewrite && !route.rewrite->uriRegex.empty()) {
-        try {
-          compiled.rewriteRegex = std::make_shared<const std::regex>(route.rewrite->uriRegex);
-        } catch (const std::regex_error& e) {
-          return core::error(Code::invalid, where + "bad rewrite regex: " + e.what());
-        }
+        auto re = Regex::compile(route.rewrite->uriRegex);
+        if (!re.ok()) return core::error(Code::invalid, where + "rewrite: " + re.status().message());
+        compiled.rewriteRegex = std::move(*re);
       }
       host.routes.push_back(std::move(compiled));
     }
@@ -229,7 +227,7 @@ std::string rewritePath(const CompiledRoute& route, const CompiledMatch* match,
                         std::string_view path) {
   const auto& rewrite = *route.config->rewrite;
   if (route.rewriteRegex) {
-    return std::regex_replace(std::string(path), *route.rewriteRegex, rewrite.uriRegexRewrite);
+    return route.rewriteRegex->replace(path, rewrite.uriRegexRewrite);
   }
   if (rewrite.uri.empty()) return std::string(path);
   if (match && match->uri() && match->uri()->kind() == StringMatch::Kind::prefix) {

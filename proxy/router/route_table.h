@@ -9,7 +9,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,7 +54,7 @@ struct CompiledRoute {
   const core::model::Route* config = nullptr;  // points into the snapshot, which outlives this
   std::vector<CompiledMatch> matches;
   uint32_t totalWeight = 0;
-  std::shared_ptr<const std::regex> rewriteRegex;
+  std::optional<Regex> rewriteRegex;
 };
 
 // The outcome of matching: the route and which of its match entries matched.

@@ -12,12 +12,9 @@ core::Result<StringMatcher> StringMatcher::compile(const StringMatch& match, boo
   m.value_ = match.value;
   m.ignoreCase_ = ignoreCase;
   if (match.kind == StringMatch::Kind::regex) {
-    try {
-      auto flags = std::regex::ECMAScript | (ignoreCase ? std::regex::icase : std::regex::flag_type{});
-      m.regex_ = std::make_shared<const std::regex>(match.value, flags);
-    } catch (const std::regex_error& e) {
-      return core::error(core::Code::invalid, "bad regex \"" + match.value + "\": " + e.what());
-    }
+    auto re = Regex::compile(match.value, ignoreCase);
+    if (!re.ok()) return re.status();
+    m.regex_ = std::move(*re);
   }
   return m;
 }
@@ -31,7 +28,7 @@ bool StringMatcher::matches(std::string_view input) const {
       return ignoreCase_ ? core::http::equalsIgnoreCase(input.substr(0, value_.size()), value_)
                          : input.substr(0, value_.size()) == value_;
     case StringMatch::Kind::regex:
-      return std::regex_match(input.begin(), input.end(), *regex_);
+      return regex_->fullMatch(input);
   }
   return false;
 }

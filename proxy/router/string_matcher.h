@@ -3,13 +3,13 @@
 // Regexes are ECMAScript and must match the whole input, as Envoy's safe_regex does.
 #pragma once
 
-#include <memory>
-#include <regex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/base/status.h"
 #include "core/model/route.h"
+#include "proxy/router/regex.h"
 
 namespace mesh::proxy {
 
@@ -27,8 +27,7 @@ class StringMatcher {
   core::model::StringMatch::Kind kind_ = core::model::StringMatch::Kind::exact;
   std::string value_;
   bool ignoreCase_ = false;
-  // Shared: a compiled route table is copied into no one, but matchers live in vectors.
-  std::shared_ptr<const std::regex> regex_;
+  std::optional<Regex> regex_;
 };
 
 }  // namespace mesh::proxy

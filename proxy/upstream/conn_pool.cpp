@@ -42,7 +42,7 @@ void ConnPool::cancel(Callbacks& callbacks) {
 void ConnPool::connectNew() {
   auto slot = cluster_->breaker().tryAcquire(Resource::connections);
   if (!slot) return;  // at maxConnections: pending requests wait for a release
-  auto connection = std::make_unique<UpstreamConnection>(loop_, host_, std::move(slot));
+  auto connection = std::make_unique<UpstreamConnection>(loop_, cluster_, host_, std::move(slot));
   if (cluster_->config().tls.mode != core::model::UpstreamTls::Mode::disable) {
     UpstreamTlsTarget none;
     none.error = core::error(core::Code::unavailable, "TLS is not set up in this proxy");
@@ -95,7 +95,7 @@ void ConnPool::serve(std::unique_ptr<UpstreamConnection> connection) {
       auto dead = std::move(*it);
       idle_.erase(it);
       core::deferredDelete(loop_, std::move(dead));
-    });
+    }, std::chrono::milliseconds(cluster_->config().pool.idleTimeoutMs));
     idle_.push_back(std::move(connection));
     return;
   }

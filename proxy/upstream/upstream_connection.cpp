@@ -8,8 +8,10 @@ namespace mesh::proxy {
 using core::http::Flow;
 using core::http::ParseStatus;
 
-UpstreamConnection::UpstreamConnection(core::Loop& loop, Host& host, CircuitBreaker::Slot slot)
+UpstreamConnection::UpstreamConnection(core::Loop& loop, std::shared_ptr<const void> cluster,
+                                       Host& host, CircuitBreaker::Slot slot)
     : loop_(loop),
+      cluster_(std::move(cluster)),
       host_(host),
       slot_(std::move(slot)),
       parser_(std::make_unique<core::http::ResponseParser>(static_cast<core::http::ResponseHandler&>(*this))) {
@@ -67,9 +69,21 @@ void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone 
   }
 }
 
+void UpstreamConnection::setIdle(std::function<void()> onDead,
+                                 std::chrono::milliseconds idleTimeout) {
+  onIdleDead_ = std::move(onDead);
+  if (!idleTimer_) idleTimer_ = std::make_unique<core::Timer>(loop_);
+  idleTimer_->start(idleTimeout, [this] {
+    reusable_ = false;
+    stream_->close();
+    if (auto dead = std::move(onIdleDead_)) dead();
+  });
+}
+
 void UpstreamConnection::attach(UpstreamCallbacks& callbacks, core::http::Method method) {
   callbacks_ = &callbacks;
   onIdleDead_ = nullptr;
+  if (idleTimer_) idleTimer_->stop();
   responseStarted_ = false;
   complete_ = false;
   ++requests_;

@@ -46,7 +46,10 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   // Called once per connection with the connect result.
   using ConnectDone = std::function<void(UpstreamConnection&, core::Status)>;
 
-  UpstreamConnection(core::Loop& loop, Host& host, CircuitBreaker::Slot slot);
+  // `cluster` owns `host` and the breaker behind `slot`: it is kept alive as long as the
+  // connection, which may outlive the config that made it (deferred deletion).
+  UpstreamConnection(core::Loop& loop, std::shared_ptr<const void> cluster, Host& host,
+                     CircuitBreaker::Slot slot);
   ~UpstreamConnection() override;
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
@@ -68,8 +71,9 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   void resumeReading();
   // Once the current exchange ended: may it carry another request?
   bool reusable() const { return reusable_ && stream_->isOpen() && !tunnel_; }
-  // True while idle in a pool; any byte or EOF then makes the pool drop it.
-  void setIdle(std::function<void()> onDead) { onIdleDead_ = std::move(onDead); }
+  // Parks the connection in a pool: any byte, EOF, or `idleTimeout` without use (Istio's
+  // idleTimeout) makes it call `onDead`, after which the pool drops it.
+  void setIdle(std::function<void()> onDead, std::chrono::milliseconds idleTimeout);
   uint32_t requestsServed() const { return requests_; }
   Host& host() const { return host_; }
   core::Loop& loop() const { return loop_; }
@@ -90,6 +94,7 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   void fail(AttemptFailure failure, std::string_view why);
 
   core::Loop& loop_;
+  std::shared_ptr<const void> cluster_;  // first: destroyed last
   Host& host_;
   CircuitBreaker::Slot slot_;  // one of the cluster's maxConnections
   UpstreamCallbacks* callbacks_ = nullptr;
@@ -104,6 +109,7 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   std::unique_ptr<core::Stream> stream_;     // the TCP stream, or TLS over it
   core::TcpStream* tcp_ = nullptr;           // the TCP stream, owned through stream_
   std::unique_ptr<core::Timer> connectTimer_;
+  std::unique_ptr<core::Timer> idleTimer_;
   std::unique_ptr<core::http::ResponseParser> parser_;  // after stream_: destroyed first
 };
 
