@@ -79,7 +79,7 @@ struct TlsOptions {
 struct TlsSessionOptions {
   std::string serverName{};          // client: the SNI to send; empty sends none
   std::string sessionKey{};          // client: resumption cache key; defaults to serverName
-  std::optional<PeerPolicy> peer{};  // replaces the context's PeerPolicy for this session
+  std::optional<PeerPolicy> peer{};  // replaces the context's PeerPolicy for this connection
   std::optional<std::vector<std::string>> alpn{};  // client: replaces the context's ALPN list
 };
 
