@@ -91,7 +91,7 @@ std::string destinationCluster(const json& d, const RouteContext& ctx) {
   std::string host = ctx.qualify(specString(d, "host"));
   std::uint32_t port = specUint(specChild(d, "port"), "number");
   if (port == 0) port = ctx.defaultPort(host);
-  if (port == 0) port = ctx.port;
+  if (port == 0) port = ctx.fallbackPort;
   std::string name = clusterName(port, specString(d, "subset"), host);
   return ctx.hasCluster(name) ? name : "";
 }
@@ -204,16 +204,15 @@ void convertPolicies(const json& r, const RouteContext& ctx, Route& out) {
   out.headers = headers(specChild(r, "headers"));
 }
 
-}  // namespace
-
-bool routeAppliesToPort(const json& httpRoute, std::uint32_t port) {
-  const auto& matches = specChild(httpRoute, "match");
-  if (!matches.is_array() || matches.empty()) return true;
-  for (const auto& m : matches) {
-    std::uint32_t p = specUint(m, "port");
-    if (p == 0 || p == port) return true;
-  }
-  return false;
+// Whether a match applies to requests arriving on ctx.port through ctx.gateway.
+bool matchApplies(const json& m, const RouteContext& ctx) {
+  std::uint32_t p = specUint(m, "port");
+  if (p != 0 && p != ctx.port) return false;
+  auto gateways = specStrings(m, "gateways");
+  if (gateways.empty()) return true;  // the VirtualService's own gateways apply
+  return std::any_of(gateways.begin(), gateways.end(), [&](const std::string& g) {
+    return namesGateway(g, ctx.vsNamespace, ctx.gateway);
+  });
 }
 
 Route convertHttpRoute(const json& r, const RouteContext& ctx) {
@@ -222,17 +221,33 @@ Route convertHttpRoute(const json& r, const RouteContext& ctx) {
   const auto& matches = specChild(r, "match");
   if (matches.is_array()) {
     for (const auto& m : matches) {
-      std::uint32_t p = specUint(m, "port");
-      if (p != 0 && p != ctx.port) continue;
-      if (!specStrings(m, "gateways").empty()) {
-        auto gws = specStrings(m, "gateways");
-        if (std::find(gws.begin(), gws.end(), "mesh") == gws.end()) continue;
-      }
-      out.match.push_back(convertMatch(m));
+      if (matchApplies(m, ctx)) out.match.push_back(convertMatch(m));
     }
   }
   convertActions(r, ctx, out);
   convertPolicies(r, ctx, out);
+  return out;
+}
+
+}  // namespace
+
+bool namesGateway(const std::string& entry, const std::string& vsNamespace,
+                  const std::string& gateway) {
+  if (entry == "mesh" || gateway == "mesh") return entry == gateway;
+  return (entry.find('/') == std::string::npos ? vsNamespace + "/" + entry : entry) == gateway;
+}
+
+std::vector<Route> convertHttpRoutes(const json& vsSpec, const RouteContext& ctx) {
+  std::vector<Route> out;
+  const auto& http = specChild(vsSpec, "http");
+  if (!http.is_array()) return out;
+  for (const auto& r : http) {
+    const auto& matches = specChild(r, "match");
+    bool hasMatches = matches.is_array() && !matches.empty();
+    Route route = convertHttpRoute(r, ctx);
+    if (hasMatches && route.match.empty()) continue;  // every match is for another port or gateway
+    out.push_back(std::move(route));
+  }
   return out;
 }
 

@@ -36,6 +36,10 @@ struct ProxyInfo {
   std::string address;
   std::vector<std::uint32_t> ports;
   std::uint32_t sidecarPort = 0;
+  // A gateway (Istio's "router" proxy): Gateway resources selecting its labels give its
+  // listeners, bound on gatewayAddress; it has no inbound or capture listener.
+  bool gateway = false;
+  std::string gatewayAddress = "0.0.0.0";
 };
 
 class MeshView {

@@ -110,21 +110,14 @@ struct Builder {
       RouteContext ctx;
       ctx.vsNamespace = vs->ns;
       ctx.port = port.number;
+      ctx.fallbackPort = port.number;
       ctx.qualify = [&, ns = vs->ns](const std::string& h) { return view.services().qualify(h, ns); };
       ctx.defaultPort = [&](const std::string& h) -> std::uint32_t {
         auto it = visible.find(h);
         return it != visible.end() && it->second->ports.size() == 1 ? it->second->ports[0].number : 0;
       };
       ctx.hasCluster = [&](const std::string& c) { return clusterNames.count(c) > 0; };
-      const auto& http = specChild(vs->spec, "http");
-      if (http.is_array()) {
-        for (const auto& r : http) {
-          if (!routeAppliesToPort(r, port.number)) continue;
-          auto route = convertHttpRoute(r, ctx);
-          if (specChild(r, "match").is_array() && !r["match"].empty() && route.match.empty()) continue;
-          vh.routes.push_back(std::move(route));
-        }
-      }
+      vh.routes = convertHttpRoutes(vs->spec, ctx);
     }
     if (vh.routes.empty()) {
       core::model::Route route;

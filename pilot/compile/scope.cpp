@@ -59,6 +59,13 @@ Scope::Scope(const MeshView& view, const std::string& ns, const Labels& labels) 
   }
 }
 
+Scope Scope::forGateway(const std::string& ns) {
+  Scope scope;
+  scope.ns_ = ns;
+  scope.key_ = "gateway|" + ns;
+  return scope;
+}
+
 bool Scope::egressAllows(const Service& service) const {
   if (!sidecar_) return true;
   for (const auto& h : egress_) {

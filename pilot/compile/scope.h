@@ -20,6 +20,10 @@ namespace mesh::pilot {
 class Scope {
  public:
   Scope(const MeshView& view, const std::string& ns, const Labels& labels);
+  // A gateway's scope: exportTo to its namespace applies, Sidecar resources do not (Istio
+  // scopes only sidecars with them), so a root-namespace Sidecar never hides a service a
+  // gateway routes to.
+  static Scope forGateway(const std::string& ns);
 
   // Proxies with the same key see the same services and routing: their outbound config is
   // compiled once and shared.
@@ -32,6 +36,7 @@ class Scope {
   bool exported(const core::config::Resource& r) const;
 
  private:
+  Scope() = default;
   struct EgressHost {
     std::string ns;    // "*" any
     std::string host;  // "*" any, "*.suffix", or a name

@@ -4,6 +4,7 @@
 
 #include "core/base/log.h"
 #include "core/proto/frame.h"
+#include "pilot/compile/gateway.h"
 #include "pilot/compile/inbound.h"
 #include "pilot/compile/outbound.h"
 #include "pilot/compile/scope.h"
@@ -91,10 +92,11 @@ void Pusher::runRound() {
             " scopes");
 }
 
-OutboundPartPtr Pusher::partFor(const std::string& key, const Scope& scope) {
+OutboundPartPtr Pusher::partFor(const std::string& key,
+                                const std::function<OutboundConfig()>& compile) {
   auto round = partRound_.find(key);
   if (round != partRound_.end() && round->second == round_) return parts_[key];
-  auto part = makeOutboundPart(key, compileOutbound(*view_, scope), parts_[key], nextPartId_);
+  auto part = makeOutboundPart(key, compile(), parts_[key], nextPartId_);
   if (part->id == nextPartId_) ++nextPartId_;
   parts_[key] = part;
   partRound_[key] = round_;
@@ -108,9 +110,19 @@ void Pusher::refresh(Proxy& proxy) {
     return;
   }
   proxy.dirty = false;
-  Scope scope(*view_, proxy.info.ns, proxy.info.labels);
-  auto part = partFor(scope.key(), scope);
+  OutboundPartPtr part;
+  if (proxy.info.gateway) {
+    part = partFor(gatewayScopeKey(proxy.info), [&] { return compileGateway(*view_, proxy.info); });
+  } else {
+    Scope scope(*view_, proxy.info.ns, proxy.info.labels);
+    part = partFor(scope.key(), [&] { return compileOutbound(*view_, scope); });
+  }
   InboundPart inbound = makeInboundPart(compileInbound(*view_, proxy.info));
+  if (proxy.info.gateway) {
+    // A gateway has no inbound listener; the policies that select it still apply.
+    inbound.listener.clear();
+    inbound.clusters.clear();
+  }
   if (part == proxy.sentPart && inbound == proxy.sentInbound) return;  // nothing new
   enqueue(proxy, std::move(part), std::move(inbound));
 }

@@ -98,7 +98,8 @@ class Pusher {
   void schedule(std::uint64_t changedAt, std::chrono::milliseconds delay);
   void runRound();
   std::shared_ptr<const MeshView> buildView() const;
-  OutboundPartPtr partFor(const std::string& key, const Scope& scope);
+  // The part of scope `key`, compiled (by `compile`) at most once per round.
+  OutboundPartPtr partFor(const std::string& key, const std::function<OutboundConfig()>& compile);
   void refresh(Proxy& proxy);
   void enqueue(Proxy& proxy, OutboundPartPtr part, InboundPart inbound);
   std::string nextVersion();

@@ -1,5 +1,7 @@
 #include "pilot/server/hello.h"
 
+#include <arpa/inet.h>
+
 namespace mesh::pilot {
 
 namespace {
@@ -28,6 +30,12 @@ core::Result<std::uint32_t> portValue(const nlohmann::json& v, const char* what)
     return invalid(std::string(what) + " must be a port number");
   }
   return v.get<std::uint32_t>();
+}
+
+// A numeric IPv4 or IPv6 address: the gateway binds its listeners there.
+bool isIpAddress(const std::string& s) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 }  // namespace
@@ -72,6 +80,16 @@ core::Result<Hello> parseHello(const nlohmann::json& m, const core::SpiffeId& pe
     auto port = portValue(*sidecar, "sidecar_port");
     if (!port) return port.status();
     p.sidecarPort = *port;
+  }
+  if (auto gateway = m.find("gateway"); gateway != m.end() && !gateway->is_null()) {
+    if (!gateway->is_boolean()) return invalid("gateway must be a boolean");
+    p.gateway = gateway->get<bool>();
+  }
+  auto gatewayAddress = stringField(m, "gateway_address", false);
+  if (!gatewayAddress.ok()) return gatewayAddress.status();
+  if (!gatewayAddress->empty()) {
+    if (!isIpAddress(*gatewayAddress)) return invalid("gateway_address must be an IP address");
+    p.gatewayAddress = *gatewayAddress;
   }
   if (auto delta = m.find("delta"); delta != m.end() && !delta->is_null()) {
     if (!delta->is_boolean()) return invalid("delta must be a boolean");

@@ -1,0 +1,221 @@
+#include "pilot/compile/gateway.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "pilot/compile/http_route.h"
+#include "pilot/compile/scope.h"
+#include "pilot/registry/spec_access.h"
+
+namespace mesh::pilot {
+
+using core::config::Resource;
+using core::model::Listener;
+using core::model::Route;
+using core::model::RouteTable;
+using core::model::VirtualHost;
+using nlohmann::json;
+
+namespace {
+
+// "*" covers all; "*.example.com" covers any name (or narrower wildcard) ending in
+// ".example.com"; else only the name itself.
+bool covers(const std::string& pattern, const std::string& host) {
+  if (pattern == "*" || pattern == host) return true;
+  return pattern.starts_with("*.") && host.size() > pattern.size() - 1 &&
+         host.ends_with(std::string_view(pattern).substr(1));
+}
+
+// One entry of a server's `hosts`: "ns/host", "./host" (the Gateway's namespace), "*/host"
+// or a bare "host" (any namespace). `ns` is which VirtualServices it admits.
+struct ServerHost {
+  std::string ns;
+  std::string host;
+};
+
+std::vector<ServerHost> serverHosts(const json& server, const std::string& gatewayNs) {
+  std::vector<ServerHost> out;
+  for (const auto& entry : specStrings(server, "hosts")) {
+    auto slash = entry.find('/');
+    if (slash == std::string::npos) {
+      out.push_back({"*", entry});
+      continue;
+    }
+    std::string ns = entry.substr(0, slash);
+    if (ns == ".") ns = gatewayNs;
+    out.push_back({ns, entry.substr(slash + 1)});
+  }
+  return out;
+}
+
+// The servers of all selected Gateways on one port.
+struct BoundServer {
+  const Resource* gateway;
+  const json* server;
+};
+
+// Istio resolves a short VirtualService host ("reviews") in the VirtualService's namespace;
+// names with dots and wildcards are taken as written.
+std::string vsHost(const std::string& host, const std::string& ns, const MeshView& view) {
+  if (host.find('.') != std::string::npos || host.find('*') != std::string::npos) return host;
+  return view.services().qualify(host, ns);
+}
+
+struct GatewayBuilder {
+  const MeshView& view;
+  const ProxyInfo& proxy;
+  Scope scope;
+  OutboundConfig out;
+  std::set<std::string> clusterNames;
+  std::map<std::string, const Service*> visible;  // by host
+
+  void build() {
+    // The clusters are a sidecar's of the same scope: same names, subsets, policies and mTLS.
+    OutboundConfig sidecar = compileOutbound(view, scope);
+    out.clusters = std::move(sidecar.clusters);
+    out.outboundTrafficPolicy = std::move(sidecar.outboundTrafficPolicy);
+    for (const auto& c : out.clusters) clusterNames.insert(c.name);
+    for (const auto& s : view.services().services()) {
+      if (scope.visible(s) && !visible.count(s.host)) visible[s.host] = &s;
+    }
+    std::map<std::uint32_t, std::vector<BoundServer>> byPort;
+    for (const Resource* gw : gatewaysFor(view, proxy.labels)) {
+      const auto& servers = specChild(gw->spec, "servers");
+      if (!servers.is_array()) continue;
+      for (const auto& server : servers) {
+        const auto& port = specChild(server, "port");
+        std::string protocol = specString(port, "protocol");
+        std::transform(protocol.begin(), protocol.end(), protocol.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        if (protocol != "HTTP") continue;  // HTTPS, TLS and TCP servers: not served yet
+        std::uint32_t number = specUint(port, "number");
+        if (number != 0) byPort[number].push_back({gw, &server});
+      }
+    }
+    for (const auto& [port, servers] : byPort) addPort(port, servers);
+  }
+
+  void addPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
+    Listener l;
+    l.name = proxy.gatewayAddress + "_" + std::to_string(port);
+    l.address = proxy.gatewayAddress;
+    l.port = port;
+    l.direction = Listener::Direction::gateway;
+    l.protocol = "http";
+    l.routeTable = "http." + std::to_string(port);
+    RouteTable table;
+    table.name = l.routeTable;
+    std::map<std::string, std::size_t> byDomain;  // index into table.virtualHosts
+    for (const auto& bound : servers) {
+      for (const auto& h : specStrings(*bound.server, "hosts")) {
+        if (std::find(l.hosts.begin(), l.hosts.end(), h) == l.hosts.end()) l.hosts.push_back(h);
+      }
+      addServer(port, bound, table, byDomain);
+    }
+    out.listeners.push_back(std::move(l));
+    out.routeTables.push_back(std::move(table));
+  }
+
+  // The VirtualServices bound to this server's Gateway add their routes under each host they
+  // share with the server. A host two of them claim gets both route lists, first one first.
+  void addServer(std::uint32_t port, const BoundServer& bound, RouteTable& table,
+                 std::map<std::string, std::size_t>& byDomain) {
+    std::string gatewayName = bound.gateway->ns + "/" + bound.gateway->name;
+    auto hosts = serverHosts(*bound.server, bound.gateway->ns);
+    bool httpsRedirect = specChild(specChild(*bound.server, "tls"), "httpsRedirect").is_boolean() &&
+                         (*bound.server)["tls"]["httpsRedirect"].get<bool>();
+    for (const Resource* vs : view.ofKind("VirtualService")) {
+      if (!scope.exported(*vs)) continue;
+      auto gateways = specStrings(vs->spec, "gateways");
+      bool isBound = std::any_of(gateways.begin(), gateways.end(), [&](const std::string& g) {
+        return namesGateway(g, vs->ns, gatewayName);
+      });
+      if (!isBound) continue;
+      std::vector<std::string> domains;
+      for (const auto& written : specStrings(vs->spec, "hosts")) {
+        std::string host = vsHost(written, vs->ns, view);
+        for (const auto& sh : hosts) {
+          if (sh.ns != "*" && sh.ns != vs->ns) continue;
+          std::string common = intersectHosts(host, sh.host);
+          if (!common.empty() && std::find(domains.begin(), domains.end(), common) == domains.end()) {
+            domains.push_back(common);
+          }
+        }
+      }
+      if (domains.empty()) continue;
+      std::vector<Route> routes = httpsRedirect ? redirectToHttps() : routesOf(*vs, port, gatewayName);
+      if (routes.empty()) continue;
+      for (const auto& domain : domains) {
+        auto [it, added] = byDomain.try_emplace(domain, table.virtualHosts.size());
+        if (added) {
+          VirtualHost vh;
+          vh.name = domain + ":" + std::to_string(port);
+          vh.domains = {domain};
+          table.virtualHosts.push_back(std::move(vh));
+        }
+        auto& target = table.virtualHosts[it->second].routes;
+        target.insert(target.end(), routes.begin(), routes.end());
+      }
+    }
+  }
+
+  std::vector<Route> routesOf(const Resource& vs, std::uint32_t port, const std::string& gatewayName) {
+    RouteContext ctx;
+    ctx.vsNamespace = vs.ns;
+    ctx.port = port;
+    ctx.gateway = gatewayName;
+    // A gateway port says nothing about the destination's port: a destination without one
+    // needs a host with a single port, as Istio requires.
+    ctx.fallbackPort = 0;
+    ctx.qualify = [&, ns = vs.ns](const std::string& h) { return view.services().qualify(h, ns); };
+    ctx.defaultPort = [&](const std::string& h) -> std::uint32_t {
+      auto it = visible.find(h);
+      return it != visible.end() && it->second->ports.size() == 1 ? it->second->ports[0].number : 0;
+    };
+    ctx.hasCluster = [&](const std::string& c) { return clusterNames.count(c) > 0; };
+    return convertHttpRoutes(vs.spec, ctx);
+  }
+
+  // A server with tls.httpsRedirect answers every request with a 301 to https.
+  static std::vector<Route> redirectToHttps() {
+    Route r;
+    r.name = "https-redirect";
+    core::model::Redirect redirect;
+    redirect.scheme = "https";
+    redirect.code = 301;
+    r.redirect = redirect;
+    return {r};
+  }
+};
+
+}  // namespace
+
+std::string intersectHosts(const std::string& vsHost, const std::string& serverHost) {
+  if (covers(serverHost, vsHost)) return vsHost;
+  if (covers(vsHost, serverHost)) return serverHost;
+  return "";
+}
+
+std::vector<const Resource*> gatewaysFor(const MeshView& view, const Labels& labels) {
+  std::vector<const Resource*> out;
+  for (const Resource* gw : view.ofKind("Gateway")) {
+    if (selectorMatches(specLabels(gw->spec, "selector"), labels)) out.push_back(gw);
+  }
+  return out;
+}
+
+std::string gatewayScopeKey(const ProxyInfo& proxy) {
+  std::string key = "gateway|" + proxy.ns + "|" + proxy.gatewayAddress;
+  for (const auto& [k, v] : proxy.labels) key += "|" + k + "=" + v;
+  return key;
+}
+
+OutboundConfig compileGateway(const MeshView& view, const ProxyInfo& proxy) {
+  GatewayBuilder b{view, proxy, Scope::forGateway(proxy.ns), {}, {}, {}};
+  b.build();
+  return std::move(b.out);
+}
+
+}  // namespace mesh::pilot
