@@ -8,6 +8,7 @@
 
 #include "cmd/command.h"
 #include "core/base/log.h"
+#include "core/loop/address.h"
 #include "proxy/server/proxy_server.h"
 
 namespace mesh::cmd {
@@ -52,6 +53,13 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--port", flags->ports, "This workload's ports, sent to pilot (repeatable)");
   sub->add_option("--sidecar-port", xds.sidecarPort,
                   "This proxy's inbound port, sent to pilot so that peers connect to it");
+  sub->add_flag("--gateway", xds.gateway,
+               "Run as a gateway: serve the Gateway resources that select this proxy's labels "
+               "(no inbound or capture listener)");
+  xds.gatewayAddress = "0.0.0.0";
+  sub->add_option("--gateway-address", xds.gatewayAddress,
+                  "The local IP address gateway listeners bind, sent to pilot")
+      ->capture_default_str();
   sub->add_option("--admin", flags->server.adminAddress,
                   "Admin address, ip:port (port 0 picks one; empty disables)")
       ->capture_default_str();
@@ -88,6 +96,17 @@ void addProxy(CLI::App& app, Context& ctx) {
     account = flagOrEnv(account, "SERVICE_ACCOUNT");
     flags->server.xds.serviceAccount = account;
     flags->server.xds.ports = flags->ports;
+    if (flags->server.xds.gateway && flags->server.xds.pilotAddress.empty()) {
+      std::fprintf(stderr, "mesh proxy: --gateway needs --pilot-address\n");
+      ctx.exitCode = 2;
+      return;
+    }
+    if (!core::SocketAddress::parse(flags->server.xds.gatewayAddress, 0).ok()) {
+      std::fprintf(stderr, "mesh proxy: --gateway-address wants an IP address, got \"%s\"\n",
+                   flags->server.xds.gatewayAddress.c_str());
+      ctx.exitCode = 2;
+      return;
+    }
     for (const auto& label : flags->labels) {
       auto eq = label.find('=');
       if (eq == std::string::npos || eq == 0) {

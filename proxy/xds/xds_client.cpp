@@ -54,6 +54,10 @@ json XdsClient::hello() const {
                 {"ports", options_.ports}};
   // Pilot hands this port to other proxies as our endpoints' sidecarPort.
   if (options_.sidecarPort) hello["sidecar_port"] = options_.sidecarPort;
+  if (options_.gateway) {
+    hello["gateway"] = true;
+    if (!options_.gatewayAddress.empty()) hello["gateway_address"] = options_.gatewayAddress;
+  }
   return hello;
 }
 

@@ -41,6 +41,8 @@ struct XdsOptions {
   std::string address = "127.0.0.1";  // this workload's address, for pilot's registry
   std::vector<uint32_t> ports;        // this workload's ports
   uint32_t sidecarPort = 0;           // our inbound listener's port (explicit mode); 0: none
+  bool gateway = false;               // a gateway: pilot sends Gateway listeners, no inbound
+  std::string gatewayAddress;         // where gateway listeners bind; empty: pilot's default
   std::chrono::milliseconds initialBackoff{100};
   std::chrono::milliseconds maxBackoff{30'000};
   std::chrono::milliseconds pingInterval{15'000};
