@@ -370,6 +370,7 @@ int ProxyServer::run() {
   if (!s.options.xds.pilotAddress.empty()) {
     auto xds = XdsClient::create(s.loop, s.options.xds, s.options.proxy.security,
                                  [&s](core::model::Snapshot snapshot) {
+                                   localize(snapshot, s.options.localPorts);
                                    return s.applySnapshot(std::move(snapshot), "pilot");
                                  });
     if (!xds.ok()) {

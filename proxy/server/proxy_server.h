@@ -14,6 +14,7 @@
 #include "core/loop/loop.h"
 #include "core/metrics/registry.h"
 #include "proxy/identity/workload_identity.h"
+#include "proxy/server/local_ports.h"
 #include "proxy/server/proxy_stats.h"
 #include "proxy/server/runtime_config.h"
 #include "proxy/server/worker_context.h"
@@ -25,6 +26,7 @@ struct ServerOptions {
   std::string configPath;  // empty: the config comes from pilot (xds.pilotAddress)
   IdentityOptions identity;  // identity.caAddress set: a workload certificate from the CA
   XdsOptions xds;            // xds.pilotAddress set: config from pilot
+  LocalPorts localPorts;     // applied to pilot's snapshots (several proxies on one host)
   std::string adminAddress = "127.0.0.1:15000";
   std::string readinessAddress = "0.0.0.0:15021";
   unsigned concurrency = 2;
