@@ -22,6 +22,8 @@ struct ProxyFlags {
   std::vector<std::string> labels;
   std::vector<uint32_t> ports;
   std::string ns;
+  std::vector<std::string> listenerPorts;
+  std::vector<std::string> appPorts;
 };
 
 // A flag, else the environment variable (Kubernetes' downward API sets these), else "".
@@ -60,6 +62,11 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--gateway-address", xds.gatewayAddress,
                   "The local IP address gateway listeners bind, sent to pilot")
       ->capture_default_str();
+  sub->add_option("--listener-port", flags->listenerPorts,
+                  "PORT=[IP:]LOCAL: a listener pilot puts on PORT (the capture port 15001, a "
+                  "gateway port) binds on LOCAL instead; for several proxies on one host (repeatable)");
+  sub->add_option("--app-port", flags->appPorts,
+                  "PORT=LOCAL: the app serves workload port PORT on 127.0.0.1:LOCAL (repeatable)");
   sub->add_option("--admin", flags->server.adminAddress,
                   "Admin address, ip:port (port 0 picks one; empty disables)")
       ->capture_default_str();
@@ -106,6 +113,20 @@ void addProxy(CLI::App& app, Context& ctx) {
                    flags->server.xds.gatewayAddress.c_str());
       ctx.exitCode = 2;
       return;
+    }
+    for (const auto& text : flags->listenerPorts) {
+      if (core::Status s = proxy::parseListenerPort(text, flags->server.localPorts); !s.ok()) {
+        std::fprintf(stderr, "mesh proxy: %s\n", s.message().c_str());
+        ctx.exitCode = 2;
+        return;
+      }
+    }
+    for (const auto& text : flags->appPorts) {
+      if (core::Status s = proxy::parseAppPort(text, flags->server.localPorts); !s.ok()) {
+        std::fprintf(stderr, "mesh proxy: %s\n", s.message().c_str());
+        ctx.exitCode = 2;
+        return;
+      }
     }
     for (const auto& label : flags->labels) {
       auto eq = label.find('=');
