@@ -6,12 +6,10 @@
 #include <sstream>
 #include <vector>
 
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/yaml.h>
-
 #include "core/config/field_path.h"
 #include "core/config/kinds.h"
 #include "core/config/yaml_json.h"
+#include "core/config/yaml_tree.h"
 
 namespace mesh::core::config {
 namespace {
@@ -47,23 +45,36 @@ bool isContent(std::string_view line) {
 // error then costs only its own document, and LoadAll in yaml-cpp 0.7 loops forever on some
 // inputs (a stray ","), which YAML::Load on one document does not. Markers at the start of a
 // line always delimit documents in YAML, even inside block scalars, so this agrees with the
-// parser. Pieces with only comments or directives join the next piece.
+// parser. Pieces with only comments or directives join the next piece; empty documents
+// ("---" straight after "---") are dropped.
 std::vector<Chunk> splitDocuments(std::string_view text) {
   std::vector<Chunk> chunks;
   std::size_t chunkStart = 0;
   int chunkLine = 0;
   bool chunkHasContent = false;
+  bool chunkHasSeparator = false;
   auto close = [&](std::size_t end, std::size_t nextStart, int nextLine) {
     chunks.push_back({text.substr(chunkStart, end - chunkStart), chunkLine});
     chunkStart = nextStart;
     chunkLine = nextLine;
     chunkHasContent = false;
+    chunkHasSeparator = false;
   };
   std::size_t pos = 0;
   for (int line = 0; pos < text.size(); ++line) {
     std::size_t end = std::min(text.find('\n', pos), text.size());
     std::string_view current = text.substr(pos, end - pos);
-    if (isSeparator(current) && chunkHasContent) close(pos, pos, line);
+    if (isSeparator(current)) {
+      if (chunkHasContent) {
+        close(pos, pos, line);
+      } else if (chunkHasSeparator) {
+        // "---" after an empty document: the parser would stop at the empty one and never
+        // see the next, so the empty one is dropped here.
+        chunkStart = pos;
+        chunkLine = line;
+      }
+      chunkHasSeparator = true;
+    }
     chunkHasContent = chunkHasContent || isContent(current);
     pos = std::min(end + 1, text.size());
     if (isDocumentEnd(current) && chunkHasContent) close(pos, pos, line + 1);
@@ -74,19 +85,22 @@ std::vector<Chunk> splitDocuments(std::string_view text) {
 
 class FileLoader {
  public:
-  FileLoader(const std::string& file, LoadResult& out) : file_(file), out_(out) {}
+  FileLoader(const std::string& file, LoadResult& out, DocumentObserver* observer)
+      : file_(file), out_(out), observer_(observer) {}
 
   void load(std::string_view text) {
     for (const Chunk& chunk : splitDocuments(text)) {
       offset_ = chunk.firstLine;
+      YamlSyntaxError syntax;
+      if (!parseYamlDocument(chunk.text, offset_, doc_, syntax)) {
+        if (observer_ != nullptr) observer_->syntaxError(syntax);
+        error({syntax.line, syntax.column}, {}, syntax.tooDeep ? "nested too deeply" : syntax.message,
+              syntax.column);
+        continue;
+      }
+      if (observer_ != nullptr) observer_->document(doc_);
       try {
-        document(YAML::Load(std::string(chunk.text)));
-      } catch (const YAML::DeepRecursion& e) {
-        Position at = detail::positionOf(e.mark, offset_);
-        error(at, {}, "nested too deeply", at.column);
-      } catch (const YAML::Exception& e) {
-        Position at = detail::positionOf(e.mark, offset_);
-        error(at, {}, e.msg.empty() ? std::string(e.what()) : e.msg, at.column);
+        document(doc_.rootNode());
       } catch (const std::exception& e) {
         error({chunk.firstLine + 1, 0}, {}, e.what());
       }
@@ -112,45 +126,45 @@ class FileLoader {
     out_.errors.push_back(std::move(e));
   }
 
-  // The value under `key`, or a null node. yaml-cpp's operator[] would hand back an invalid
-  // node for a missing key, which throws on first use.
-  static YAML::Node child(const YAML::Node& map, std::string_view key) {
-    if (!map.IsMap()) return YAML::Node();
-    for (const auto& entry : map) {
-      if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
-    }
-    return YAML::Node();
+  // The value under `key`, or nullptr.
+  const YamlNode* child(const YamlNode& map, std::string_view key) const {
+    return doc_.child(map, key);
+  }
+  static bool isNull(const YamlNode* node) {
+    return node == nullptr || node->type == YamlNode::Type::null;
   }
 
   // A scalar read before conversion (kind, name...), made safe to quote in errors and notes.
-  static std::string scalar(const YAML::Node& map, std::string_view key) {
-    YAML::Node value = child(map, key);
-    return value.IsScalar() ? detail::sanitizeUtf8(value.Scalar()) : std::string();
+  std::string scalar(const YamlNode* map, std::string_view key) const {
+    if (map == nullptr) return {};
+    const YamlNode* value = child(*map, key);
+    return value != nullptr && value->type == YamlNode::Type::scalar
+               ? detail::sanitizeUtf8(value->text)
+               : std::string();
   }
 
-  void document(const YAML::Node& doc) {
-    if (doc.IsNull()) return;  // an empty document, e.g. after a trailing ---
-    std::string kind = scalar(doc, "kind");
-    YAML::Node items = child(doc, "items");
-    if (kind.ends_with("List") && !items.IsNull()) {
-      if (!items.IsSequence()) {
-        return error(detail::positionOf(items.Mark(), offset_), {kind, {}, {}}, "must be a list",
-                     0, "items");
+  void document(const YamlNode& doc) {
+    if (doc.type == YamlNode::Type::null) return;  // an empty document, e.g. after a trailing ---
+    std::string kind = scalar(&doc, "kind");
+    const YamlNode* items = child(doc, "items");
+    if (kind.ends_with("List") && !isNull(items)) {
+      if (items->type != YamlNode::Type::sequence) {
+        return error(detail::positionOf(*items), {kind, {}, {}}, "must be a list", 0, "items");
       }
-      for (const YAML::Node& item : items) resource(item);
+      for (std::uint32_t item : items->children) resource(doc_.resolve(doc_[item]));
       return;
     }
     resource(doc);
   }
 
-  void resource(const YAML::Node& node) {
-    Position at = detail::positionOf(node.Mark(), offset_);
-    if (!node.IsMap()) {
+  void resource(const YamlNode& node) {
+    Position at = detail::positionOf(node);
+    if (node.type != YamlNode::Type::map) {
       return error(at, {}, "a resource must be a mapping with apiVersion, kind and metadata");
     }
-    std::string apiVersion = scalar(node, "apiVersion");
-    std::string kind = scalar(node, "kind");
-    YAML::Node metadata = child(node, "metadata");
+    std::string apiVersion = scalar(&node, "apiVersion");
+    std::string kind = scalar(&node, "kind");
+    const YamlNode* metadata = child(node, "metadata");
     Identity who{kind, scalar(metadata, "namespace"), scalar(metadata, "name")};
     if (kind.empty()) error(at, who, "required field is missing", 0, "kind");
     if (apiVersion.empty()) error(at, who, "required field is missing", 0, "apiVersion");
@@ -165,7 +179,7 @@ class FileLoader {
       return;
     }
     if (!detail::supportsVersion(*info, version)) {
-      Position versionAt = detail::positionOf(child(node, "apiVersion").Mark(), offset_);
+      Position versionAt = detail::positionOf(*child(node, "apiVersion"));
       return error(versionAt, who,
                    "version " + version + " of " + kind + " is not supported (" +
                        std::string(group.empty() ? "core" : group) + " versions: " +
@@ -175,7 +189,7 @@ class FileLoader {
     convertAndValidate(node, *info, at, std::move(apiVersion), who);
   }
 
-  void convertAndValidate(const YAML::Node& node, const detail::KindInfo& info, Position at,
+  void convertAndValidate(const YamlNode& node, const detail::KindInfo& info, Position at,
                           std::string apiVersion, const Identity& who) {
     Resource r;
     r.apiVersion = std::move(apiVersion);
@@ -184,7 +198,7 @@ class FileLoader {
     r.line = at.line;
     json doc;
     detail::ConvertError problem;
-    if (!detail::yamlToJson(node, offset_, doc, r.positions, problem)) {
+    if (!detail::yamlToJson(doc_, node, doc, r.positions, problem)) {
       return error(problem.position, who, problem.message, 0,
                    FieldPath::fromPointer(problem.pointer).display());
     }
@@ -220,7 +234,9 @@ class FileLoader {
 
   const std::string& file_;
   LoadResult& out_;
+  DocumentObserver* observer_;
   int offset_ = 0;
+  YamlDocument doc_;
 };
 
 void fileError(const std::string& file, std::string message, LoadResult& out) {
@@ -237,8 +253,9 @@ bool isConfigFile(const fs::path& path) {
 
 }  // namespace
 
-void loadText(std::string_view text, const std::string& file, LoadResult& out) {
-  FileLoader(file, out).load(text);
+void loadText(std::string_view text, const std::string& file, LoadResult& out,
+              DocumentObserver* observer) {
+  FileLoader(file, out, observer).load(text);
 }
 
 void loadFile(const fs::path& path, LoadResult& out) {

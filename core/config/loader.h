@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/config/resource.h"
+#include "core/config/yaml_tree.h"
 
 namespace mesh::core::config {
 
@@ -25,8 +26,19 @@ LoadResult loadPath(const std::filesystem::path& path);
 // The pieces loadPath is made of, appending to `out` so several sources can be combined.
 void loadFile(const std::filesystem::path& path, LoadResult& out);
 void loadDirectory(const std::filesystem::path& dir, LoadResult& out);
+// Sees every document as parsed, before it is converted and validated, so that another model
+// of the same input (`mesh analyze`'s) can be built without parsing the text a second time.
+class DocumentObserver {
+ public:
+  virtual ~DocumentObserver() = default;
+  virtual void document(const YamlDocument& doc) = 0;
+  // A document that is not valid YAML (also recorded in LoadResult::errors).
+  virtual void syntaxError(const YamlSyntaxError& error) = 0;
+};
+
 // `file` is the name errors and resources will carry.
-void loadText(std::string_view text, const std::string& file, LoadResult& out);
+void loadText(std::string_view text, const std::string& file, LoadResult& out,
+              DocumentObserver* observer = nullptr);
 
 // Whether mesh reads this kind at this apiVersion ("networking.istio.io/v1beta1",
 // "VirtualService").

@@ -175,10 +175,10 @@ std::size_t utf8Sequence(std::string_view s) {
 
 class Converter {
  public:
-  Converter(int lineOffset, PositionTable& positions, ConvertError& error)
-      : lineOffset_(lineOffset), positions_(positions), error_(error) {}
+  Converter(const YamlDocument& doc, PositionTable& positions, ConvertError& error)
+      : doc_(doc), positions_(positions), error_(error) {}
 
-  bool convert(const YAML::Node& node, std::string& pointer, Position at, int depth,
+  bool convert(const YamlNode& node, std::string& pointer, Position at, int depth,
                json& out) {
     positions_.add(pointer, at);
     if (++values_ > kMaxValues) {
@@ -188,17 +188,18 @@ class Converter {
     if (depth > kMaxDepth) {
       return fail(at, pointer, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
     }
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
+    const YamlNode& n = doc_.resolve(node);
+    switch (n.type) {
+      case YamlNode::Type::null:
+      case YamlNode::Type::alias:
         out = nullptr;
         return true;
-      case YAML::NodeType::Scalar:
-        return scalar(node, pointer, at, out);
-      case YAML::NodeType::Sequence:
-        return sequence(node, pointer, depth, out);
-      case YAML::NodeType::Map:
-        return map(node, pointer, depth, out);
+      case YamlNode::Type::scalar:
+        return scalar(n, pointer, at, out);
+      case YamlNode::Type::sequence:
+        return sequence(n, pointer, depth, out);
+      case YamlNode::Type::map:
+        return map(n, pointer, depth, out);
     }
     return true;
   }
@@ -209,9 +210,9 @@ class Converter {
     return false;
   }
 
-  bool scalar(const YAML::Node& node, const std::string& pointer, Position at, json& out) {
-    const std::string& tag = node.Tag();
-    const std::string& text = node.Scalar();
+  bool scalar(const YamlNode& node, const std::string& pointer, Position at, json& out) {
+    const std::string& tag = node.tag;
+    const std::string& text = node.text;
     if (!isValidUtf8(text)) return fail(at, pointer, "not valid UTF-8");
     if (tag == "?") return resolvePlain(text, out);
     if (tag == "!" || tag.empty()) {
@@ -244,46 +245,47 @@ class Converter {
     return true;
   }
 
-  bool sequence(const YAML::Node& node, std::string& pointer, int depth, json& out) {
+  bool sequence(const YamlNode& node, std::string& pointer, int depth, json& out) {
     out = json::array();
     std::size_t base = pointer.size();
     std::size_t i = 0;
-    for (const YAML::Node& item : node) {
+    for (std::uint32_t index : node.children) {
+      const YamlNode& item = doc_.resolve(doc_[index]);
       pointer += '/';
       pointer += std::to_string(i++);
       json value;
-      if (!convert(item, pointer, positionOf(item.Mark(), lineOffset_), depth + 1, value)) {
-        return false;
-      }
+      if (!convert(item, pointer, positionOf(item), depth + 1, value)) return false;
       out.push_back(std::move(value));
       pointer.resize(base);
     }
     return true;
   }
 
-  bool map(const YAML::Node& node, std::string& pointer, int depth, json& out) {
+  bool map(const YamlNode& node, std::string& pointer, int depth, json& out) {
     out = json::object();
     std::size_t base = pointer.size();
-    for (const auto& entry : node) {
-      const YAML::Node& key = entry.first;
-      Position at = positionOf(key.Mark(), lineOffset_);
-      if (!key.IsScalar() && !key.IsNull()) {
+    for (std::size_t i = 0; i + 1 < node.children.size(); i += 2) {
+      const YamlNode& key = doc_.resolve(doc_[node.children[i]]);
+      Position at = positionOf(key);
+      const bool scalarKey = key.type == YamlNode::Type::scalar;
+      if (!scalarKey && key.type != YamlNode::Type::null) {
         return fail(at, pointer, "a mapping key must be a plain string, not a list or mapping");
       }
-      std::string name = key.IsScalar() ? key.Scalar() : std::string();
+      const std::string& name = scalarKey ? key.text : kEmpty;
       if (!isValidUtf8(name)) return fail(at, pointer, "a key is not valid UTF-8");
       if (out.contains(name)) return fail(at, pointer, "duplicate key \"" + name + "\"");
       pointer += '/';
       FieldPath::appendPointerToken(pointer, name);
       json value;
-      if (!convert(entry.second, pointer, at, depth + 1, value)) return false;
+      if (!convert(doc_[node.children[i + 1]], pointer, at, depth + 1, value)) return false;
       out[name] = std::move(value);
       pointer.resize(base);
     }
     return true;
   }
 
-  int lineOffset_;
+  static inline const std::string kEmpty;
+  const YamlDocument& doc_;
   PositionTable& positions_;
   ConvertError& error_;
   std::size_t values_ = 0;
@@ -316,16 +318,14 @@ std::string sanitizeUtf8(std::string_view text) {
   return out;
 }
 
-Position positionOf(const YAML::Mark& mark, int lineOffset) {
-  if (mark.is_null() || mark.line < 0) return {};
-  return {mark.line + 1 + lineOffset, mark.column + 1};
-}
+Position positionOf(const YamlNode& node) { return {node.line, node.column}; }
 
-bool yamlToJson(const YAML::Node& node, int lineOffset, nlohmann::json& out,
+bool yamlToJson(const YamlDocument& doc, const YamlNode& node, nlohmann::json& out,
                 PositionTable& positions, ConvertError& error) {
   std::string pointer;
-  Converter converter(lineOffset, positions, error);
-  bool ok = converter.convert(node, pointer, positionOf(node.Mark(), lineOffset), 0, out);
+  Converter converter(doc, positions, error);
+  const YamlNode& n = doc.resolve(node);
+  bool ok = converter.convert(n, pointer, positionOf(n), 0, out);
   positions.seal();
   return ok;
 }

@@ -1,4 +1,4 @@
-// Internal to core/config: turns a yaml-cpp node into nlohmann::json the way Kubernetes
+// Internal to core/config: turns a parsed YAML document (yaml_tree.h) into nlohmann::json the way Kubernetes
 // reads YAML (sigs.k8s.io/yaml, i.e. go-yaml v2), and records where each value came from.
 //
 // Typing of plain (unquoted) scalars follows go-yaml v2 so that a file means here what it
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "core/config/resource.h"
+#include "core/config/yaml_tree.h"
 
 namespace mesh::core::config::detail {
 
@@ -28,15 +28,15 @@ struct ConvertError {
 constexpr std::size_t kMaxValues = 200'000;
 constexpr int kMaxDepth = 128;
 
-// Converts `node`; positions are keyed by JSON pointer relative to `node`, with the
-// yaml-cpp line shifted by `lineOffset` (the document's first line in its file). A map
-// entry's position is its key's, so an empty value still points at the line naming it.
+// Converts `node` of `doc`; positions are keyed by JSON pointer relative to `node`, with the
+// lines the tree holds (already in file terms). A map entry's position is its key's, so an
+// empty value still points at the line naming it. Aliases are expanded.
 // Returns false, with the first problem in `error`, for duplicate keys, non-scalar keys,
 // a bad explicit tag, text that is not UTF-8, or a limit exceeded.
-bool yamlToJson(const YAML::Node& node, int lineOffset, nlohmann::json& out,
+bool yamlToJson(const YamlDocument& doc, const YamlNode& node, nlohmann::json& out,
                 PositionTable& positions, ConvertError& error);
 
-Position positionOf(const YAML::Mark& mark, int lineOffset);
+Position positionOf(const YamlNode& node);
 
 // Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). The converter
 // refuses strings that are not, so every loaded resource can be serialised as JSON.

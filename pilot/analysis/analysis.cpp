@@ -165,18 +165,38 @@ Outcome analyzeResources(std::vector<Resource> resources, const Options& options
 }
 
 Outcome analyze(const std::vector<Source>& sources, const Options& options) {
-  // core/config's validation reads the text on its own; it runs beside our loading and
-  // analysis so that the second core, when there is one, takes it.
-  auto validation = std::async(std::launch::async, [&sources] {
-    core::config::LoadResult result;
-    for (const Source& s : sources) core::config::loadText(s.text, s.name, result);
-    return std::move(result.errors);
-  });
-  Loaded loaded;
-  for (const Source& s : sources) loadSource(s, loaded);
-  Outcome outcome =
-      analyzeResources(std::move(loaded.resources), options, validation.get());
-  outcome.loadErrors = std::move(loaded.errors);
+  // Each source is parsed once, by core/config's loader, which validates it (IST0106) and
+  // hands the same parse to the analyzers' loading. The sources are loaded in two halves (by
+  // size), the second on its own thread so that a second core, when there is one, takes it;
+  // the halves are joined in order, so the result does not depend on the split.
+  struct Part {
+    Loaded loaded;
+    core::config::LoadResult validation;
+  };
+  auto load = [&sources](size_t from, size_t to) {
+    Part part;
+    for (size_t i = from; i < to; ++i) loadSource(sources[i], part.loaded, part.validation);
+    return part;
+  };
+  size_t total = 0;
+  for (const Source& s : sources) total += s.text.size();
+  size_t split = 0;
+  for (size_t seen = 0; split < sources.size() && seen + sources[split].text.size() / 2 < total / 2;
+       ++split) {
+    seen += sources[split].text.size();
+  }
+  auto second = std::async(std::launch::async, load, split, sources.size());
+  Part first = load(0, split);
+  Part rest = second.get();
+  auto append = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  append(first.loaded.resources, rest.loaded.resources);
+  append(first.loaded.errors, rest.loaded.errors);
+  append(first.validation.errors, rest.validation.errors);
+  Outcome outcome = analyzeResources(std::move(first.loaded.resources), options,
+                                     std::move(first.validation.errors));
+  outcome.loadErrors = std::move(first.loaded.errors);
   return outcome;
 }
 

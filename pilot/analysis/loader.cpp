@@ -1,173 +1,135 @@
 #include "pilot/analysis/loader.h"
 
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/exceptions.h>
-#include <yaml-cpp/parser.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <unordered_map>
+
+#include "core/config/loader.h"
 
 namespace mesh::pilot::analysis {
 
 namespace {
 
+using core::config::YamlDocument;
+using core::config::YamlNode;
+
 // Hostile input (deep nesting, alias bombs) must not exhaust the stack or memory.
 constexpr size_t kMaxDepth = 100;
 constexpr size_t kMaxNodes = 200'000;  // per document, aliases counted at their full size
 
-// Builds Values straight from yaml-cpp's parser events. yaml-cpp's own node graph (a
-// shared_ptr per node) costs several times the parse itself, and analysis never needs it.
-class Builder : public YAML::EventHandler {
+// Builds the analyzers' Value tree from a document core/config's loader has parsed, walking
+// it in the parser's order so that limits and errors fall where they always have. Aliases
+// become copies of the anchored Value.
+class ValueBuilder {
  public:
-  explicit Builder(std::function<void(Value, int)> onDocument)
-      : onDocument_(std::move(onDocument)) {}
+  explicit ValueBuilder(const YamlDocument& doc) : doc_(doc) {
+    for (const YamlNode& n : doc.nodes) {
+      if (n.type == YamlNode::Type::alias && !n.children.empty()) {
+        if (anchored_.empty()) anchored_.resize(doc.nodes.size());
+        anchored_[n.children[0]] = true;
+      }
+    }
+  }
 
+  // False with error() and errorLine() when the document breaks a limit.
+  bool build(Value& out) {
+    size_t count = 0;
+    out = node(doc_.root, 0, count);
+    return !failed_;
+  }
   const std::string& error() const { return error_; }
   int errorLine() const { return errorLine_; }
 
-  void OnDocumentStart(const YAML::Mark& mark) override {
-    stack_.clear();
-    anchors_.clear();
-    nodes_ = 0;
-    docLine_ = mark.line + 1;
-    failed_ = false;
-  }
-  void OnDocumentEnd() override {
-    // The document's line is that of its first node, not of the "---" before it.
-    const int line = root_.line() > 0 ? root_.line() : docLine_;
-    if (!failed_ && haveRoot_) onDocument_(std::move(root_), line);
-    haveRoot_ = false;
-  }
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    complete(Value::makeNull(mark.line + 1), anchor, 1);
-  }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
-    auto it = anchors_.find(anchor);
-    if (it == anchors_.end()) return fail(mark, "unknown alias");
-    complete(it->second.first, 0, it->second.second);
-  }
-  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                const std::string& value) override {
-    // Plain scalars are tagged "?"; quoted and block scalars "!"; !!str explicitly.
-    const bool quoted = tag == "!" || tag == "tag:yaml.org,2002:str";
-    complete(Value::makeScalar(value, quoted, mark.line + 1), anchor, 1);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
-    open(Value::makeSequence(mark.line + 1), anchor, mark);
-  }
-  void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
-    open(Value::makeMap(mark.line + 1), anchor, mark);
-  }
-  void OnMapEnd() override { close(); }
-
  private:
-  struct Frame {
-    Value value;
-    YAML::anchor_t anchor = 0;
-    size_t firstNode = 0;
-    bool haveKey = false;
-    std::string key;
-    int keyLine = 0;
-  };
-
-  void open(Value v, YAML::anchor_t anchor, const YAML::Mark& mark) {
-    if (failed_) return;
-    if (stack_.size() >= kMaxDepth) return fail(mark, "document nested too deeply");
-    if (!stack_.empty() && stack_.back().value.isMap() && !stack_.back().haveKey) {
-      return fail(mark, "mapping keys must be strings");
-    }
-    Frame f;
-    f.value = std::move(v);
-    f.anchor = anchor;
-    f.firstNode = nodes_;
-    stack_.push_back(std::move(f));
-  }
-
-  void close() {
-    if (failed_ || stack_.empty()) return;
-    Frame f = std::move(stack_.back());
-    stack_.pop_back();
-    complete(std::move(f.value), f.anchor, 1, nodes_ - f.firstNode);
-  }
-
-  // Adds a finished node to its parent (or makes it the document's root).
-  void complete(Value v, YAML::anchor_t anchor, size_t count, size_t inner = 0) {
-    if (failed_) return;
-    nodes_ += count;
-    if (nodes_ > kMaxNodes) return fail(YAML::Mark(), "document too large");
-    if (anchor != 0) anchors_[anchor] = {v, count + inner};
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      haveRoot_ = true;
-      return;
-    }
-    Frame& parent = stack_.back();
-    if (parent.value.isSequence()) {
-      parent.value.push(std::move(v));
-    } else if (!parent.haveKey) {
-      if (!v.isScalar() && !v.isNull()) return fail(YAML::Mark(), "mapping keys must be strings");
-      parent.key = v.text();
-      parent.keyLine = v.line();
-      parent.haveKey = true;
-    } else {
-      // A key with no value ("labels:") points at the key's own line.
-      if (v.isNull()) v = Value::makeNull(parent.keyLine);
-      parent.value.add(std::move(parent.key), std::move(v));
-      parent.haveKey = false;
-    }
-  }
-
-  void fail(const YAML::Mark& mark, const std::string& message) {
-    if (failed_) return;
-    failed_ = true;
-    error_ = message;
-    errorLine_ = mark.line >= 0 && mark.pos > 0 ? mark.line + 1 : docLine_;
-  }
-
-  std::function<void(Value, int)> onDocument_;
-  std::vector<Frame> stack_;
-  std::unordered_map<YAML::anchor_t, std::pair<Value, size_t>> anchors_;
-  size_t nodes_ = 0;
-  Value root_;
-  bool haveRoot_ = false;
-  bool failed_ = false;
-  int docLine_ = 1;
-  std::string error_;
-  int errorLine_ = 0;
-
- public:
-  bool failed() const { return failed_; }
-};
-
-// Parses every document of `text`; false (with the builder's or the parser's error) when a
-// document could not be read. Documents before the bad one are still delivered.
-bool parseAll(const std::string& text, const std::function<void(Value, int)>& onDocument,
-              std::string& error, int& errorLine) {
-  std::istringstream in(text);
-  Builder builder(onDocument);
-  try {
-    YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
-      if (builder.failed()) {
-        error = builder.error();
-        errorLine = builder.errorLine();
-        return false;
+  // The Value of node `index` with `depth` collections open around it; `count` receives how
+  // many nodes it stands for (an alias: the whole anchored tree).
+  Value node(uint32_t index, size_t depth, size_t& count) {
+    const YamlNode& n = doc_[index];
+    Value v;
+    size_t added = 1;  // nodes this one adds to the document's count, beyond its children
+    switch (n.type) {
+      case YamlNode::Type::null:
+        v = Value::makeNull(n.line);
+        break;
+      case YamlNode::Type::scalar:
+        // Plain scalars are tagged "?"; quoted and block scalars "!"; !!str explicitly.
+        v = Value::makeScalar(n.text, n.tag == "!" || n.tag == "tag:yaml.org,2002:str", n.line);
+        break;
+      case YamlNode::Type::alias: {
+        auto it = n.recursiveAlias ? copies_.end() : copies_.find(n.children[0]);
+        if (it == copies_.end()) return fail(n.line, "unknown alias");
+        added = it->second.second;
+        if (nodes_ + added > kMaxNodes) return fail(0, "document too large");
+        v = it->second.first;
+        break;
+      }
+      case YamlNode::Type::sequence:
+      case YamlNode::Type::map: {
+        if (depth >= kMaxDepth) return fail(n.line, "document nested too deeply");
+        const size_t before = nodes_;
+        v = collection(n, depth + 1);
+        if (failed_) return {};
+        count = 1 + nodes_ - before;
+        break;
       }
     }
-  } catch (const YAML::Exception& e) {
-    error = e.msg;
-    errorLine = e.mark.line + 1;
-    return false;
+    if (n.type != YamlNode::Type::sequence && n.type != YamlNode::Type::map) count = added;
+    nodes_ += added;
+    if (nodes_ > kMaxNodes) return fail(0, "document too large");
+    if (!anchored_.empty() && anchored_[index]) copies_[index] = {v, count};
+    return v;
   }
-  return true;
-}
+
+  Value collection(const YamlNode& n, size_t depth) {
+    if (n.type == YamlNode::Type::sequence) {
+      Value seq = Value::makeSequence(n.line);
+      for (uint32_t child : n.children) {
+        size_t count = 0;
+        Value item = node(child, depth, count);
+        if (failed_) return {};
+        seq.push(std::move(item));
+      }
+      return seq;
+    }
+    Value map = Value::makeMap(n.line);
+    for (size_t i = 0; i + 1 < n.children.size(); i += 2) {
+      const YamlNode& keyNode = doc_[n.children[i]];
+      if (keyNode.type == YamlNode::Type::sequence || keyNode.type == YamlNode::Type::map) {
+        return fail(keyNode.line, "mapping keys must be strings");
+      }
+      size_t count = 0;
+      Value key = node(n.children[i], depth, count);
+      if (failed_) return {};
+      if (!key.isScalar() && !key.isNull()) return fail(0, "mapping keys must be strings");
+      Value value = node(n.children[i + 1], depth, count);
+      if (failed_) return {};
+      // A key with no value ("labels:") points at the key's own line.
+      if (value.isNull()) value = Value::makeNull(key.line());
+      map.add(key.text(), std::move(value));
+    }
+    return map;
+  }
+
+  // `line` 0: the document's own line.
+  Value fail(int line, const std::string& message) {
+    if (!failed_) {
+      failed_ = true;
+      error_ = message;
+      errorLine_ = line > 0 ? line : doc_.startLine;
+    }
+    return {};
+  }
+
+  const YamlDocument& doc_;
+  std::vector<bool> anchored_;  // nodes some alias names; empty when there are none
+  std::unordered_map<uint32_t, std::pair<Value, size_t>> copies_;
+  size_t nodes_ = 0;
+  bool failed_ = false;
+  std::string error_;
+  int errorLine_ = 0;
+};
 
 void addResource(const Source& source, Value doc, int line, Loaded& out) {
   const std::string apiVersion = doc.str("apiVersion");
@@ -204,11 +166,49 @@ std::string LoadError::toString() const {
   return out;
 }
 
+namespace {
+
+// Receives each document of one source from core/config's loader. The first document that
+// cannot be read ends the source for analysis, as a YAML stream parser would stop there.
+class Collector : public core::config::DocumentObserver {
+ public:
+  Collector(const Source& source, Loaded& out) : source_(source), out_(out) {}
+
+  void document(const YamlDocument& doc) override {
+    if (stopped_) return;
+    ValueBuilder builder(doc);
+    Value value;
+    if (!builder.build(value)) {
+      out_.errors.push_back({source_.name, builder.errorLine(), builder.error()});
+      stopped_ = true;
+      return;
+    }
+    // The document's line is that of its first node, not of the "---" before it.
+    const int line = value.line() > 0 ? value.line() : doc.startLine;
+    addResource(source_, std::move(value), line, out_);
+  }
+  void syntaxError(const core::config::YamlSyntaxError& error) override {
+    if (stopped_) return;
+    out_.errors.push_back({source_.name, error.line, error.message});
+    stopped_ = true;
+  }
+
+ private:
+  const Source& source_;
+  Loaded& out_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+void loadSource(const Source& source, Loaded& out, core::config::LoadResult& validation) {
+  Collector collector(source, out);
+  core::config::loadText(source.text, source.name, validation, &collector);
+}
+
 void loadSource(const Source& source, Loaded& out) {
-  std::string error;
-  int line = 0;
-  auto add = [&](Value doc, int docLine) { addResource(source, std::move(doc), docLine, out); };
-  if (!parseAll(source.text, add, error, line)) out.errors.push_back({source.name, line, error});
+  core::config::LoadResult validation;
+  loadSource(source, out, validation);
 }
 
 namespace {
@@ -270,13 +270,18 @@ core::Result<std::vector<Source>> readSources(const std::vector<std::string>& pa
 }
 
 bool parseDocument(const std::string& text, Value& out, std::string& error) {
-  bool first = true;
-  int line = 0;
-  auto keep = [&](Value doc, int) {
-    if (first) out = std::move(doc);
-    first = false;
-  };
-  return parseAll(text, keep, error, line);
+  YamlDocument doc;
+  core::config::YamlSyntaxError syntax;
+  if (!core::config::parseYamlDocument(text, 0, doc, syntax)) {
+    error = syntax.message;
+    return false;
+  }
+  ValueBuilder builder(doc);
+  if (!builder.build(out)) {
+    error = builder.error();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace mesh::pilot::analysis

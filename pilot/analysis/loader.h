@@ -1,6 +1,8 @@
 // Turns input text (YAML, possibly several documents; or JSON) into Resources for analysis,
-// keeping the line of every field. Kubernetes `List` objects are opened into their items.
-// Documents that are not Kubernetes objects (no apiVersion or kind) are reported, not fatal.
+// keeping the line of every field. The text is parsed by core/config's loader, once: the
+// analyzers' Value trees and core/config's validation both come from that one parse.
+// Kubernetes `List` objects are opened into their items. Documents that are not Kubernetes
+// objects (no apiVersion or kind) are reported, not fatal.
 #pragma once
 
 #include <istream>
@@ -8,6 +10,7 @@
 #include <vector>
 
 #include "core/base/status.h"
+#include "core/config/resource.h"
 
 #include "pilot/analysis/resource.h"
 
@@ -30,7 +33,9 @@ struct Loaded {
   std::vector<LoadError> errors;
 };
 
-// Appends what `source` holds to `out`.
+// Appends what `source` holds to `out`. The text is parsed once, by core/config's loader,
+// which also validates it into `validation` (for IST0106).
+void loadSource(const Source& source, Loaded& out, core::config::LoadResult& validation);
 void loadSource(const Source& source, Loaded& out);
 // Reads the inputs as `mesh analyze` takes them: files; directories (their *.yaml, *.yml and
 // *.json files, and with `recursive` those of subdirectories); "-" for `in`. Sorted within a

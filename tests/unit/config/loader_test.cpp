@@ -210,12 +210,17 @@ TEST_CASE("empty files and documents load nothing and complain about nothing", "
   loadText("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n...\n"
            "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n",
            "ends.yaml", r);
+  // An empty document ("---" twice, as files joined with a trailing "---" give) does not
+  // hide the one after it.
+  loadText("---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: c}\n", "twice.yaml", r);
   INFO(formatErrors(r.errors));
   CHECK(r.ok());
-  REQUIRE(r.resources.size() == 3);
+  REQUIRE(r.resources.size() == 4);
   CHECK(r.resources[0].line == 3);
   CHECK(r.resources[2].name == "b");
   CHECK(r.resources[2].line == 5);
+  CHECK(r.resources[3].name == "c");
+  CHECK(r.resources[3].line == 3);
 }
 
 TEST_CASE("input that sends yaml-cpp's multi-document loader into a loop loads quickly",
