@@ -124,8 +124,13 @@ struct GatewayBuilder {
                  std::map<std::string, std::size_t>& byDomain) {
     std::string gatewayName = bound.gateway->ns + "/" + bound.gateway->name;
     auto hosts = serverHosts(*bound.server, bound.gateway->ns);
-    bool httpsRedirect = specChild(specChild(*bound.server, "tls"), "httpsRedirect").is_boolean() &&
-                         (*bound.server)["tls"]["httpsRedirect"].get<bool>();
+    const auto& tls = specChild(*bound.server, "tls");
+    if (specChild(tls, "httpsRedirect").is_boolean() && tls["httpsRedirect"].get<bool>()) {
+      // Every request is redirected, whatever VirtualServices say, so the server's own hosts
+      // are the virtual hosts (Istio needs no VirtualService here either).
+      for (const auto& sh : hosts) addRoutes(port, sh.host, redirectToHttps(), table, byDomain);
+      return;
+    }
     for (const Resource* vs : view.ofKind("VirtualService")) {
       if (!scope.exported(*vs)) continue;
       auto gateways = specStrings(vs->spec, "gateways");
@@ -145,20 +150,23 @@ struct GatewayBuilder {
         }
       }
       if (domains.empty()) continue;
-      std::vector<Route> routes = httpsRedirect ? redirectToHttps() : routesOf(*vs, port, gatewayName);
-      if (routes.empty()) continue;
-      for (const auto& domain : domains) {
-        auto [it, added] = byDomain.try_emplace(domain, table.virtualHosts.size());
-        if (added) {
-          VirtualHost vh;
-          vh.name = domain + ":" + std::to_string(port);
-          vh.domains = {domain};
-          table.virtualHosts.push_back(std::move(vh));
-        }
-        auto& target = table.virtualHosts[it->second].routes;
-        target.insert(target.end(), routes.begin(), routes.end());
-      }
+      std::vector<Route> routes = routesOf(*vs, port, gatewayName);
+      for (const auto& domain : domains) addRoutes(port, domain, routes, table, byDomain);
     }
+  }
+
+  static void addRoutes(std::uint32_t port, const std::string& domain, const std::vector<Route>& routes,
+                        RouteTable& table, std::map<std::string, std::size_t>& byDomain) {
+    if (routes.empty()) return;
+    auto [it, added] = byDomain.try_emplace(domain, table.virtualHosts.size());
+    if (added) {
+      VirtualHost vh;
+      vh.name = domain + ":" + std::to_string(port);
+      vh.domains = {domain};
+      table.virtualHosts.push_back(std::move(vh));
+    }
+    auto& target = table.virtualHosts[it->second].routes;
+    target.insert(target.end(), routes.begin(), routes.end());
   }
 
   std::vector<Route> routesOf(const Resource& vs, std::uint32_t port, const std::string& gatewayName) {

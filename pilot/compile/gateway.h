@@ -6,7 +6,8 @@
 // with the server's `hosts`. The routes are those sidecars get (pilot/compile/http_route.h),
 // and the destinations are the same clusters, compiled as for a sidecar of the gateway's
 // namespace (exportTo applies; Sidecar resources do not). A host no VirtualService binds has no
-// virtual host: the proxy answers 404 (NR).
+// virtual host: the proxy answers 404 (NR). A server with `tls.httpsRedirect` answers every
+// request for its hosts with a 301 to https, with or without VirtualServices.
 //
 // Servers the proxy cannot terminate yet (HTTPS, TLS, TCP) are left out.
 #pragma once

@@ -1,0 +1,254 @@
+"""Ingress gateway end to end, with real processes: `mesh pilot` (CA inside), two backend
+apps each behind a `mesh proxy` sidecar that registers with pilot, and `mesh proxy --gateway`
+serving an Istio Gateway on a port the test picks. Requests go client -> gateway -> mTLS ->
+backend sidecar -> app; the routes come from a VirtualService bound to the Gateway."""
+import http.client
+import json
+import os
+import subprocess
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from meshtest import MESH, main
+from pilot_harness import Pilot, TempDir, write_atomically
+from proxy_http_test import Upstream, free_port
+
+TD = "spiffe://cluster.local"
+GATEWAY_ID = TD + "/ns/istio-system/sa/istio-ingressgateway-service-account"
+
+SERVICES = """apiVersion: v1
+kind: Service
+metadata: {{name: web, namespace: default}}
+spec:
+  selector: {{app: web}}
+  ports: [{{port: 80, name: http, targetPort: {web}}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: web-next, namespace: default}}
+spec:
+  selector: {{app: web-next}}
+  ports: [{{port: 80, name: http, targetPort: {next}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: web-gateway, namespace: default}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers:
+  - port: {{number: {port}, name: http, protocol: HTTP}}
+    hosts: ["web.example.com", "other/*"]
+  - port: {{number: {redirect_port}, name: http-redirect, protocol: HTTP}}
+    hosts: ["*"]
+    tls: {{httpsRedirect: true}}
+"""
+
+# The canary header goes to web-next; everything else to web, tagged on the way.
+ROUTES = """apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web, namespace: default}
+spec:
+  hosts: ["web.example.com"]
+  gateways: [web-gateway]
+  http:
+  - match: [{headers: {x-canary: {exact: "yes"}}}]
+    route: [{destination: {host: web-next}}]
+  - route:
+    - destination: {host: web}
+      weight: %d
+      headers: {request: {set: {x-routed-by: gateway}}}
+    - destination: {host: web-next}
+      weight: %d
+"""
+ROUTES_WEB = ROUTES % (100, 0)
+ROUTES_NEXT = ROUTES % (0, 100)
+
+
+class MeshProxy:
+    """`mesh proxy` connected to pilot, with its certificate from pilot's CA."""
+
+    def __init__(self, pilot, workdir, name, ns, sa, *extra):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir)
+        token = os.path.join(self.dir, "token")
+        with open(token, "w") as f:
+            f.write(pilot.token(ns, sa) + "\n")
+        self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
+        self.proc = subprocess.Popen(
+            [MESH, "proxy", "--pilot-address", pilot.listen, "--ca-address", pilot.ca,
+             "--ca-root", pilot.root(), "--token-file", token, "--namespace", ns,
+             "--service-account", sa, "--node", name + "." + ns, "--admin", "127.0.0.1:0",
+             "--readiness", "127.0.0.1:0", "--concurrency", "1", *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening"):
+            raise AssertionError(name + " did not start: " + line + self.stderr())
+        self.addresses = dict(item.split("=", 1) for item in line.split()[1:])
+
+    def stderr(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def port(self, name):
+        return int(self.addresses[name].rsplit(":", 1)[1])
+
+    def wait_ready(self, timeout=20):
+        url = "http://127.0.0.1:%d/healthz/ready" % self.port("readiness")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError(self.dir + " never became ready:\n" + self.stderr())
+
+    def config_dump(self):
+        url = "http://127.0.0.1:%d/config_dump" % self.port("admin")
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return json.loads(r.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+
+
+def get(port, host, headers=None, path="/hello"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        resp = conn.getresponse()
+        return resp, resp.read()
+    finally:
+        conn.close()
+
+
+class IngressGateway(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+        cls.dir = cls.tmp.__enter__()
+        cls.config = os.path.join(cls.dir, "config")
+        os.makedirs(cls.config)
+        cls.apps = {"web": Upstream("web-app"), "web-next": Upstream("web-next-app")}
+        cls.port = free_port()
+        cls.redirect_port = free_port()
+        write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
+            web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
+            redirect_port=cls.redirect_port))
+        cls.routes = os.path.join(cls.config, "routes.yaml")
+        write_atomically(cls.routes, ROUTES_WEB)
+        cls.pilot = Pilot(cls.dir, cls.config)
+        cls.proxies = []
+        try:
+            for name, app in cls.apps.items():
+                cls.proxies.append(MeshProxy(
+                    cls.pilot, cls.dir, name, "default", name, "--label", "app=" + name,
+                    "--address", "127.0.0.1", "--port", str(app.port),
+                    "--sidecar-port", str(free_port()),
+                    # Pilot puts every sidecar's capture listener on 15001: move it aside.
+                    "--listener-port", "15001=127.0.0.1:%d" % free_port()))
+            cls.gateway = MeshProxy(
+                cls.pilot, cls.dir, "ingress", "istio-system",
+                "istio-ingressgateway-service-account", "--gateway", "--gateway-address",
+                "127.0.0.1", "--label", "istio=ingressgateway", "--label", "app=istio-ingressgateway")
+            cls.proxies.append(cls.gateway)
+            for p in cls.proxies:
+                p.wait_ready()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in cls.proxies:
+            p.stop()
+        cls.pilot.stop()
+        for app in cls.apps.values():
+            app.stop()
+        cls.tmp.__exit__(None, None, None)
+
+    def wait_for(self, check, timeout, what):
+        """Polls check() until it returns a true value; the value and the time it took."""
+        start = time.monotonic()
+        last = None
+        while time.monotonic() - start < timeout:
+            try:
+                last = check()
+            except (ConnectionError, http.client.HTTPException) as e:
+                last = e
+            else:
+                if last:
+                    return last, time.monotonic() - start
+            time.sleep(0.02)
+        self.fail("%s: not within %.1f s (last: %r)\ngateway log:\n%s" % (
+            what, timeout, last, self.gateway.stderr()[-3000:]))
+
+    def served_by(self, headers=None):
+        resp, body = get(self.port, "web.example.com", headers)
+        if resp.status != 200:
+            return None
+        return json.loads(body)
+
+    def test_gateway_config_has_only_gateway_listeners(self):
+        dump = self.gateway.config_dump()
+        listeners = dump["listeners"]
+        self.assertEqual({(l["address"], l["port"], l["direction"]) for l in listeners},
+                         {("127.0.0.1", self.port, "GATEWAY"),
+                          ("127.0.0.1", self.redirect_port, "GATEWAY")})
+
+    def test_request_reaches_the_backend_over_mtls_with_the_gateways_identity(self):
+        seen, _ = self.wait_for(self.served_by, 10, "a 200 from web through the gateway")
+        self.assertEqual(seen["server"], "web-app")
+        headers = {k.lower(): v for k, v in seen["headers"].items()}
+        self.assertEqual(headers["x-routed-by"], "gateway")
+        # The backend's sidecar terminated mTLS and names the gateway as the peer.
+        self.assertEqual(headers["x-forwarded-client-cert"],
+                         "By=%s/ns/default/sa/web;URI=%s" % (TD, GATEWAY_ID))
+        canary, _ = self.wait_for(lambda: self.served_by({"x-canary": "yes"}), 10,
+                                  "the canary header routed to web-next")
+        self.assertEqual(canary["server"], "web-next-app")
+        self.assertIn("URI=" + GATEWAY_ID,
+                      {k.lower(): v for k, v in canary["headers"].items()}["x-forwarded-client-cert"])
+
+    def test_unknown_host_is_404_no_route(self):
+        for host in ("unknown.example.com", "web.example.com.evil", "other.example.com"):
+            resp, body = get(self.port, host)
+            self.assertEqual(resp.status, 404, host)
+            self.assertEqual(resp.getheader("x-mesh-response-flags"), "NR", body)
+
+    def test_https_redirect_answers_301(self):
+        resp, body = get(self.redirect_port, "shop.example.com", path="/cart?id=1")
+        self.assertEqual(resp.status, 301, body)
+        self.assertEqual(resp.getheader("location"), "https://shop.example.com/cart?id=1")
+
+    def test_zz_changing_the_virtual_service_reroutes_within_a_second(self):
+        self.wait_for(self.served_by, 10, "a 200 from web through the gateway")
+        self.assertEqual(self.served_by()["server"], "web-app")
+        try:
+            write_atomically(self.routes, ROUTES_NEXT)
+            seen, took = self.wait_for(
+                lambda: (s := self.served_by()) and s["server"] == "web-next-app" and s, 5,
+                "requests re-routed to web-next")
+            self.assertLess(took, 1.0, "re-routing took %.2f s" % took)
+            # Every later request goes to web-next: the old route is gone, not racing.
+            for _ in range(20):
+                self.assertEqual(self.served_by()["server"], "web-next-app")
+        finally:
+            write_atomically(self.routes, ROUTES_WEB)
+
+
+if __name__ == "__main__":
+    main()
