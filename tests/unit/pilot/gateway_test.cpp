@@ -422,3 +422,28 @@ TEST_CASE("hello carries gateway mode and a checked gateway address", "[pilot][g
   m["gateway"] = "yes";
   CHECK(pilot::parseHello(m, *peer).status().code() == core::Code::invalid);
 }
+
+TEST_CASE("Bookinfo's gateway: port 8080, every host, the product page's paths",
+          "[pilot][gateway]") {
+  const std::string data = MESH_PILOT_TESTDATA;
+  auto config = test::configFromPaths({data + "/platform/kube/bookinfo.yaml",
+                                       data + "/networking/destination-rule-all.yaml",
+                                       data + "/networking/bookinfo-gateway.yaml"});
+  auto view = test::viewOf(config, {test::podOf("productpage-v1", "default", "bookinfo-productpage",
+                                                {{"app", "productpage"}, {"version", "v1"}},
+                                                "10.0.0.6")});
+  auto s = pilot::compileSnapshot(*view, ingress());
+  REQUIRE(core::model::parseSnapshot(core::model::toJson(s)).ok());
+  REQUIRE(s.listeners.size() == 1);
+  CHECK(s.listeners[0].name == "127.0.0.1_8080");
+  CHECK(s.listeners[0].port == 8080);
+  const auto* vh = vhostFor(s, 8080, "*");
+  REQUIRE(vh);
+  REQUIRE(vh->routes.size() == 1);
+  CHECK(vh->routes[0].match.size() == 5);
+  REQUIRE(vh->routes[0].route.size() == 1);
+  CHECK(vh->routes[0].route[0].cluster == "outbound|9080||productpage.default.svc.cluster.local");
+  const auto* productpage = s.findCluster("outbound|9080||productpage.default.svc.cluster.local");
+  REQUIRE(productpage);
+  CHECK(productpage->tls.mode == core::model::UpstreamTls::Mode::istio_mutual);
+}
