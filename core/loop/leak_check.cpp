@@ -46,14 +46,18 @@ std::vector<std::string> liveHandles(Loop& loop, std::chrono::milliseconds timeo
   }
   uv_run(loop.raw(), UV_RUN_NOWAIT);  // the guard's close callback, and any other closes
   std::vector<std::string> live;
+  struct Walk {
+    Loop& loop;
+    std::vector<std::string>& live;
+  } walk{loop, live};
   uv_walk(
       loop.raw(),
       [](uv_handle_t* handle, void* arg) {
-        if (uv_is_closing(handle)) return;
-        static_cast<std::vector<std::string>*>(arg)->emplace_back(
-            uv_handle_type_name(uv_handle_get_type(handle)));
+        auto* w = static_cast<Walk*>(arg);
+        if (uv_is_closing(handle) || w->loop.isOwnHandle(handle)) return;
+        w->live.emplace_back(uv_handle_type_name(uv_handle_get_type(handle)));
       },
-      &live);
+      &walk);
   return live;
 }
 

@@ -35,10 +35,13 @@ Loop::Loop(uv_loop_t* borrowed) : loop_(borrowed), owned_(false) { loop_->data =
 
 Loop::~Loop() {
   // Deleting these may queue more (an object whose destructor defers another): drain fully.
-  while (!pending_.empty()) {
+  // Tasks are dropped unrun: what they would report on is going away with the loop.
+  while (!pending_.empty() || !tasks_.empty()) {
     auto batch = std::move(pending_);
     pending_.clear();
     batch.clear();
+    auto tasks = std::move(tasks_);
+    tasks_.clear();
   }
   if (idle_) {
     uv_close(reinterpret_cast<uv_handle_t*>(idle_),
@@ -67,23 +70,38 @@ bool Loop::runNoWait() { return uv_run(loop_, UV_RUN_NOWAIT) != 0; }
 
 void Loop::defer(std::shared_ptr<void> object) {
   pending_.push_back(std::move(object));
-  if (idle_) return;
-  idle_ = new uv_idle_t{};
-  uv_idle_init(loop_, idle_);
-  idle_->data = this;
+  wake();
+}
+
+void Loop::post(std::function<void()> task) {
+  tasks_.push_back(std::move(task));
+  wake();
+}
+
+void Loop::wake() {
+  if (idleActive_) return;
+  if (!idle_) {
+    idle_ = new uv_idle_t{};
+    uv_idle_init(loop_, idle_);
+    idle_->data = this;
+  }
   uv_idle_start(idle_, &Loop::onIdle);
+  idleActive_ = true;
 }
 
 void Loop::onIdle(uv_idle_t* idle) {
   auto* self = static_cast<Loop*>(idle->data);
-  // Objects deferred while this batch is deleted wait for the next turn.
+  // Tasks first (they may defer deletions); whatever this batch queues waits for the next
+  // turn.
+  auto tasks = std::move(self->tasks_);
+  self->tasks_.clear();
+  for (auto& task : tasks) task();
   auto batch = std::move(self->pending_);
   self->pending_.clear();
   batch.clear();
-  if (!self->pending_.empty()) return;
-  self->idle_ = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(idle),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+  if (!self->pending_.empty() || !self->tasks_.empty()) return;
+  uv_idle_stop(idle);
+  self->idleActive_ = false;
 }
 
 }  // namespace mesh::core

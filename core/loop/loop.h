@@ -1,11 +1,12 @@
 // Loop: one libuv event loop, owned (a fresh uv_loop_t) or wrapped (uv_default_loop() or a
 // loop someone else owns). Every RAII object in core/loop takes a Loop& and must be destroyed
-// before the Loop. The Loop also holds the queue behind deferredDelete().
+// before the Loop. The Loop also holds the queue behind deferredDelete() and post().
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -37,18 +38,31 @@ class Loop {
   std::uint64_t now() const { return uv_now(loop_); }
   void updateTime() { uv_update_time(loop_); }
 
+  // Runs `task` on the next loop turn, before the loop polls again (with deferred deletes).
+  // For completions that happened inside a call but must be reported after it returns.
+  void post(std::function<void()> task);
+  // True for the handle the Loop keeps for itself (the leak check does not list it).
+  bool isOwnHandle(const uv_handle_t* handle) const {
+    return handle == reinterpret_cast<const uv_handle_t*>(idle_);
+  }
+
  private:
   template <typename T>
   friend void deferredDelete(Loop& loop, std::unique_ptr<T> object);
   void defer(std::shared_ptr<void> object);
+  void wake();
   static void onIdle(uv_idle_t* idle);
 
   uv_loop_t* loop_;
   bool owned_;
-  // Objects waiting for the next loop turn, and the idle handle that wakes the loop for them
-  // (it exists only while the queue is not empty, so a quiet loop holds no handle of ours).
+  // Objects and tasks waiting for the next loop turn, and the idle handle that wakes the loop
+  // for them. The handle is made once and only started while something waits: a stopped
+  // handle does not keep the loop running, and reusing it spares a close (and the extra
+  // non-blocking poll a closing handle causes) on every turn that deletes something.
   std::vector<std::shared_ptr<void>> pending_;
+  std::vector<std::function<void()>> tasks_;
   uv_idle_t* idle_ = nullptr;
+  bool idleActive_ = false;
 };
 
 // Deletes `object` on the next loop turn: for objects that must die from inside their own

@@ -65,18 +65,77 @@ void UvStream<H>::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 template <typename H>
+int UvStream<H>::writeNow(std::span<const ByteView> chunks) {
+  std::array<uv_buf_t, 16> bufs;
+  if (chunks.empty() || chunks.size() > bufs.size()) return 0;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    bufs[i] =
+        uv_buf_init(const_cast<char*>(chunks[i].data()), static_cast<unsigned>(chunks[i].size()));
+  }
+  int n = uv_try_write(raw(), bufs.data(), static_cast<unsigned>(chunks.size()));
+  return n == UV_EAGAIN ? 0 : n;
+}
+
+template <typename H>
+void UvStream<H>::completeLater(DoneCallback done) {
+  if (!done) return;
+  completed_.push_back(std::move(done));
+  if (completed_.size() > 1) return;  // already posted
+  if (!alive_) alive_ = std::make_shared<bool>(true);
+  loop_.post([this, alive = alive_] {
+    if (!*alive) return;
+    auto batch = std::move(completed_);
+    completed_.clear();
+    for (auto& cb : batch) {
+      cb(Status{});
+      if (!*alive || !handle_) return;  // destroyed or closed by a callback
+    }
+  });
+}
+
+// Most writes fit in the socket buffer at once: they go out right here, and only what the
+// socket does not take becomes a libuv write request.
+template <typename H>
 Status UvStream<H>::write(std::span<const ByteView> chunks, DoneCallback done) {
+  if (!handle_) return closedError("write");
+  std::size_t total = 0;
+  for (const auto& c : chunks) total += c.size();
+  int n = writeNow(chunks);
+  if (n < 0) return uvStatus(n, "write");
+  if (static_cast<std::size_t>(n) == total) {
+    completeLater(std::move(done));
+    return {};
+  }
+  // The rest: skip what was written.
+  std::vector<ByteView> rest;
+  std::size_t skip = static_cast<std::size_t>(n);
+  for (const auto& c : chunks) {
+    if (skip >= c.size()) {
+      skip -= c.size();
+      continue;
+    }
+    rest.push_back(c.subspan(skip));
+    skip = 0;
+  }
   auto request = std::make_unique<WriteRequest>();
   request->done = std::move(done);
-  return submit(std::move(request), chunks);
+  return submit(std::move(request), rest);
 }
 
 template <typename H>
 Status UvStream<H>::write(std::string data, DoneCallback done) {
+  if (!handle_) return closedError("write");
+  ByteView all(data);
+  int n = writeNow(std::span<const ByteView>(&all, 1));
+  if (n < 0) return uvStatus(n, "write");
+  if (static_cast<std::size_t>(n) == data.size()) {
+    completeLater(std::move(done));
+    return {};
+  }
   auto request = std::make_unique<WriteRequest>();
   request->done = std::move(done);
   request->owned = std::move(data);
-  ByteView chunk(request->owned);
+  ByteView chunk = ByteView(request->owned).subspan(static_cast<std::size_t>(n));
   return submit(std::move(request), std::span<const ByteView>(&chunk, 1));
 }
 
@@ -136,6 +195,7 @@ Status UvStream<H>::shutdown(DoneCallback done) {
 template <typename H>
 void UvStream<H>::close() {
   sink_ = nullptr;
+  completed_.clear();
   handle_.reset();
 }
 

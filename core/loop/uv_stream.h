@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <vector>
 
 #include "core/loop/handle.h"
 #include "core/loop/loop.h"
@@ -16,7 +17,9 @@ namespace mesh::core {
 template <typename H>
 class UvStream : public Stream {
  public:
-  ~UvStream() override = default;  // handle_ closes; pending callbacks are dropped
+  ~UvStream() override {  // handle_ closes; pending callbacks are dropped
+    if (alive_) *alive_ = false;
+  }
   UvStream(const UvStream&) = delete;
   UvStream& operator=(const UvStream&) = delete;
 
@@ -50,8 +53,18 @@ class UvStream : public Stream {
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void onWritten(uv_write_t* req, int status);
   Status submit(std::unique_ptr<WriteRequest> request, std::span<const ByteView> chunks);
+  // Writes what the socket takes now, when nothing is queued before it (uv_try_write: no
+  // request, no completion pass through the poller). Returns the bytes written, or a libuv
+  // error other than EAGAIN.
+  int writeNow(std::span<const ByteView> chunks);
+  // `done` for a write that completed inside write(): run on the next loop turn, unless the
+  // stream is closed or destroyed first.
+  void completeLater(DoneCallback done);
 
   StreamSink* sink_ = nullptr;
+  // Completions of writes that finished inside write(), run together on the next turn.
+  std::vector<DoneCallback> completed_;
+  std::shared_ptr<bool> alive_;  // made on the first such completion
 };
 
 extern template class UvStream<uv_tcp_t>;
