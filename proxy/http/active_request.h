@@ -5,8 +5,9 @@
 // Request direction: the connection hands over the head (start), body pieces and the end;
 // the body goes to the router, or is held until the chain reaches it. Response direction:
 // the router (or a filter's local reply) calls encodeHeaders / encodeData / encodeComplete,
-// which frame the response for the client and write it, pausing the upstream when the
-// client reads slower than the upstream sends.
+// which frame the response for the client and gather it: what one upstream read brought
+// leaves in one write (flushResponse), and the upstream pauses when the client reads slower
+// than the upstream sends.
 #pragma once
 
 #include <chrono>
@@ -64,6 +65,9 @@ class ActiveRequest {
                      bool chunked, bool hasLength);
   void encodeData(std::string_view piece);
   void encodeComplete();
+  // Writes what encodeHeaders/encodeData gathered. The router calls it when a read from the
+  // upstream has been handled, so a head and the body that came with it leave in one write.
+  void flushResponse();
   // The response broke after it started: close the client connection.
   void resetStream(uint32_t flags);
   // After a 101: raw bytes both ways until either side closes.
@@ -111,6 +115,7 @@ class ActiveRequest {
   std::string upstreamHost_;
   std::chrono::steady_clock::time_point startTime_;
   std::string scratch_;
+  std::string out_;  // response bytes gathered for the next write (see flushResponse)
 };
 
 }  // namespace mesh::proxy

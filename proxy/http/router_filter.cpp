@@ -267,6 +267,10 @@ void RouterFilter::onUpstreamWritable() {
   }
 }
 
+void RouterFilter::onUpstreamReadDone() {
+  if (responseForwarded_ && !done_) request_->flushResponse();
+}
+
 void RouterFilter::onDownstreamWritable() {
   if (connection_) connection_->resumeReading();
 }

@@ -49,6 +49,7 @@ class RouterFilter final : public HttpFilter,
   void onUpstreamTunnelData(std::string_view data) override;
   void onUpstreamTunnelEnd() override;
   void onUpstreamWritable() override;
+  void onUpstreamReadDone() override;
 
   void startAttempt();
   void endAttempt(bool reuse);

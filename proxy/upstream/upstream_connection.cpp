@@ -143,6 +143,9 @@ void UpstreamConnection::onData(core::ByteView data) {
       fail(AttemptFailure::reset, parser_->error().reason);
       break;
   }
+  // Still attached: the response goes on in a later read. (A complete response detached
+  // its request; a request that took the connection from the pool since has nothing yet.)
+  if (callbacks_) callbacks_->onUpstreamReadDone();
 }
 
 void UpstreamConnection::onEof() {

@@ -36,6 +36,8 @@ class UpstreamCallbacks {
   virtual void onUpstreamTunnelEnd() = 0;
   // A write of ours finished: the write queue may have drained below the high mark.
   virtual void onUpstreamWritable() = 0;
+  // Everything one read brought has been delivered: the time to pass it on in one write.
+  virtual void onUpstreamReadDone() {}
 
  protected:
   ~UpstreamCallbacks() = default;
