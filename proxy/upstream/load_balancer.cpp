@@ -31,10 +31,17 @@ class BaseLb : public LoadBalancer {
     }
     return scratch_;
   }
-  uint64_t random() { return rng_(); }
+  // SplitMix64: eight bytes of state. There is one balancer per cluster per worker, and a
+  // sidecar may know a thousand clusters: mt19937_64's 2.5 KB each would be most of its heap.
+  uint64_t random() {
+    uint64_t z = (rng_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
 
   const ClusterInfo& cluster_;
-  std::mt19937_64 rng_;
+  uint64_t rng_;
   std::vector<Host*> scratch_;
 };
 
