@@ -1,6 +1,7 @@
 #include "proxy/server/runtime_config.h"
 
 #include "core/model/json.h"
+#include "proxy/gateway/server_context.h"
 #include "proxy/inbound/inbound_routes.h"
 
 namespace mesh::proxy {
@@ -39,6 +40,14 @@ core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
     if (!info.ok()) return info.status();
     config->clusters_[cluster.name] = std::move(*info);
   }
+  for (const auto& l : config->snapshot_->listeners) {
+    if (!l.hasTls) continue;
+    auto tls = gatewayServerContext(l.tls);
+    if (!tls.ok()) {
+      return core::error(tls.status().code(), "listener " + l.name + ": " + tls.status().message());
+    }
+    config->listenerTls_[l.name] = std::move(*tls);
+  }
   return std::shared_ptr<const RuntimeConfig>(std::move(config));
 }
 
@@ -57,6 +66,11 @@ const core::model::Listener* RuntimeConfig::listener(const std::string& name) co
     if (l.name == name) return &l;
   }
   return nullptr;
+}
+
+std::shared_ptr<core::TlsContext> RuntimeConfig::listenerTls(const std::string& name) const {
+  auto it = listenerTls_.find(name);
+  return it == listenerTls_.end() ? nullptr : it->second;
 }
 
 }  // namespace mesh::proxy

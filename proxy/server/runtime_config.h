@@ -12,6 +12,7 @@
 #include "core/base/clock.h"
 #include "core/base/status.h"
 #include "core/model/snapshot.h"
+#include "core/tls/context.h"
 #include "proxy/router/route_table.h"
 #include "proxy/upstream/cluster_info.h"
 
@@ -29,6 +30,8 @@ class RuntimeConfig {
   const CompiledRouteTable* routeTable(const std::string& name) const;
   std::shared_ptr<const ClusterInfo> cluster(const std::string& name) const;
   const core::model::Listener* listener(const std::string& name) const;
+  // The server context of a gateway listener that terminates TLS; null for the others.
+  std::shared_ptr<core::TlsContext> listenerTls(const std::string& name) const;
   const std::map<std::string, std::shared_ptr<const ClusterInfo>>& clusters() const {
     return clusters_;
   }
@@ -40,6 +43,7 @@ class RuntimeConfig {
   std::vector<std::unique_ptr<core::model::RouteTable>> inboundTables_;
   std::map<std::string, std::shared_ptr<const CompiledRouteTable>> routeTables_;
   std::map<std::string, std::shared_ptr<const ClusterInfo>> clusters_;
+  std::map<std::string, std::shared_ptr<core::TlsContext>> listenerTls_;
 };
 
 }  // namespace mesh::proxy

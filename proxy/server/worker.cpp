@@ -1,6 +1,7 @@
 #include "proxy/server/worker.h"
 
 #include "core/base/log.h"
+#include "proxy/gateway/tls_acceptor.h"
 #include "proxy/http/http_connection.h"
 #include "proxy/inbound/inbound_acceptor.h"
 #include "proxy/tcp/tcp_proxy.h"
@@ -27,6 +28,19 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
         connection->setForwardedClientCert(std::move(route.forwardedClientCert));
         startHttp(std::move(connection));
       });
+  gatewayTls_ = std::make_unique<GatewayTlsAcceptor>(
+      loop_, stats.registry, options.requestHeadersTimeoutMs,
+      [this](std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+             const core::model::Listener& listener) {
+        startHttp(std::make_unique<HttpConnection>(
+            context_, std::move(stream), peer, listener.routeTable, listener.port,
+            [this](HttpConnection& c) {
+              auto it = http_.find(&c);
+              if (it == http_.end()) return;
+              core::deferredDelete(loop_, std::move(it->second));
+              http_.erase(it);
+            }));
+      });
 }
 
 Worker::~Worker() { join(); }
@@ -50,6 +64,13 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
   if (!listener || context_.draining) return;  // the stream closes as it goes out of scope
   if (listener->direction == core::model::Listener::Direction::inbound) {
     inbound_->accept(*listener, std::move(stream));
+    return;
+  }
+  if (listener->hasTls) {
+    // A gateway server that terminates TLS: its context was built with the config.
+    if (auto tls = context_.config->listenerTls(name)) {
+      gatewayTls_->accept(*listener, std::move(tls), std::move(stream));
+    }
     return;
   }
   if (listener->protocol == "tcp") {
@@ -115,6 +136,7 @@ void Worker::drain() {
   context_.draining = true;
   listeners_.clear();
   inbound_->closeAll();
+  gatewayTls_->closeAll();
   // Copy: closing an idle connection removes it from the map.
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
@@ -126,6 +148,7 @@ void Worker::stop() {
   context_.draining = true;
   listeners_.clear();
   inbound_->closeAll();
+  gatewayTls_->closeAll();
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
   for (auto* c : connections) c->closeNow();

@@ -25,6 +25,7 @@
 
 namespace mesh::proxy {
 
+class GatewayTlsAcceptor;
 class HttpConnection;
 class InboundAcceptor;
 class TcpProxySession;
@@ -65,6 +66,7 @@ class Worker {
   std::map<HttpConnection*, std::unique_ptr<HttpConnection>> http_;
   std::map<TcpProxySession*, std::unique_ptr<TcpProxySession>> tcp_;
   std::unique_ptr<InboundAcceptor> inbound_;  // INBOUND listeners' connections before HTTP
+  std::unique_ptr<GatewayTlsAcceptor> gatewayTls_;  // TLS gateway listeners', before HTTP
   std::unique_ptr<core::Async> wake_;
   std::thread thread_;
 };
