@@ -10,6 +10,7 @@
 #include "core/base/log.h"
 #include "core/loop/address.h"
 #include "proxy/server/proxy_server.h"
+#include "proxy/telemetry/workload_name.h"
 
 namespace mesh::cmd {
 
@@ -24,6 +25,7 @@ struct ProxyFlags {
   std::string ns;
   std::vector<std::string> listenerPorts;
   std::vector<std::string> appPorts;
+  std::string workload;
 };
 
 // A flag, else the environment variable (Kubernetes' downward API sets these), else "".
@@ -79,6 +81,14 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--drain-seconds", flags->server.drainSeconds,
                   "Grace period for requests in flight on SIGTERM")
       ->capture_default_str();
+  sub->add_option("--stats", flags->server.statsAddress,
+                  "Prometheus port serving /stats/prometheus, ip:port (port 0 picks one; empty "
+                  "disables)")
+      ->capture_default_str()
+      ->each([flags](const std::string&) { flags->server.statsAddressChosen = true; });
+  sub->add_option("--workload", flags->workload,
+                  "Workload name in metrics and peer metadata (default: from $POD_NAME without "
+                  "its generated suffixes, else the service account)");
   sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");
@@ -150,6 +160,12 @@ void addProxy(CLI::App& app, Context& ctx) {
       }
     }
     flags->server.proxy.accessLog = accessLog;
+    std::string workload = flags->workload;
+    if (workload.empty()) workload = proxy::telemetry::workloadFromPodName(flagOrEnv("", "POD_NAME"));
+    if (workload.empty()) workload = account;
+    std::string clusterId = flagOrEnv("", "ISTIO_META_CLUSTER_ID");
+    flags->server.proxy.workload = proxy::telemetry::selfMetadata(
+        workload, ns, flags->server.proxy.labels, clusterId.empty() ? "Kubernetes" : clusterId);
     proxy::ProxyServer server(flags->server);
     ctx.exitCode = server.run();
     if (accessLog && accessLog != stdout) std::fclose(accessLog);

@@ -69,6 +69,7 @@ void ActiveRequest::start() {
     h.set("x-forwarded-for", peerIp);
   }
   if (!h.has("x-forwarded-proto")) h.set("x-forwarded-proto", state_.scheme);
+  telemetry_.onRequest(h, state_.inbound);
 
   if (state_.method == core::http::Method::connect) {
     sendLocalReply(405, "CONNECT is not supported on this listener\n", 0);
@@ -170,6 +171,7 @@ void ActiveRequest::onDownstreamClosed() {
 }
 
 void ActiveRequest::applyResponseFilters(int status, core::http::HeaderMap& headers) {
+  telemetry_.onResponse(headers, worker_.metrics);
   for (size_t i = std::min(nextFilter_, filters_.size()); i-- > 0;) {
     filters_[i]->onResponseHeaders(*this, status, headers);
   }
@@ -294,7 +296,16 @@ void ActiveRequest::finish() {
   connection_.onRequestFinished(state_.keepAlive);
 }
 
+void ActiveRequest::recordMetrics() {
+  std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - startTime_;
+  telemetry_.record(worker_.metrics,
+                    {.status = status_, .flags = flags_, .durationMs = elapsed.count(),
+                     .requestBytes = bytesReceived_, .responseBytes = bytesSent_},
+                    state_.authority);
+}
+
 void ActiveRequest::writeAccessLog() {
+  recordMetrics();
   std::FILE* log = worker_.options.accessLog;
   if (!log) return;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(

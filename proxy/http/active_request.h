@@ -21,6 +21,7 @@
 #include "proxy/http/request_state.h"
 #include "proxy/router/route_table.h"
 #include "proxy/server/worker_context.h"
+#include "proxy/telemetry/request_telemetry.h"
 
 namespace mesh::proxy {
 
@@ -48,6 +49,7 @@ class ActiveRequest {
   const RouteMatchResult& route() const { return route_; }
   const RuntimeConfig& config() const { return *config_; }
   WorkerContext& worker() { return worker_; }
+  telemetry::RequestTelemetry& telemetry() { return telemetry_; }
   core::Loop& loop() { return worker_.loop; }
   void addFlags(uint32_t flags) { flags_ |= flags; }
   uint32_t flags() const { return flags_; }
@@ -85,7 +87,9 @@ class ActiveRequest {
  private:
   void runFilters();
   void finish();
+  // At the end, whichever way it came: Istio's metrics, then the access log line.
   void writeAccessLog();
+  void recordMetrics();
   void applyResponseFilters(int status, core::http::HeaderMap& headers);
 
   HttpConnection& connection_;
@@ -115,6 +119,7 @@ class ActiveRequest {
   std::string upstreamHost_;
   std::chrono::steady_clock::time_point startTime_;
   std::string scratch_;
+  telemetry::RequestTelemetry telemetry_;
   std::string out_;  // response bytes gathered for the next write (see flushResponse)
 };
 

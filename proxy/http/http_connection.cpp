@@ -174,6 +174,7 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
   RequestState state;
   state.headers = head.headers;  // a deep copy: the request owns its bytes
   if (forwardedClientCert_) {
+    state.inbound = true;
     state.headers.remove("x-forwarded-client-cert");
     if (!forwardedClientCert_->empty()) state.headers.set("x-forwarded-client-cert", *forwardedClientCert_);
   }

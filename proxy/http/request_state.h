@@ -27,6 +27,8 @@ struct RequestState {
   std::optional<uint64_t> contentLength;
   core::SocketAddress peer;
   uint32_t port = 0;  // the listener's port
+  // Came through the inbound listener: from another sidecar (mTLS) or a plain-text client.
+  bool inbound = false;
 
   bool hasBody() const { return chunked || (contentLength && *contentLength > 0); }
   std::string_view pathOnly() const {

@@ -106,6 +106,8 @@ FilterStatus RouterFilter::onRequestHeaders(ActiveRequest& request) {
     headers.remove("upgrade");
   }
   chunked_ = state.chunked;
+  ClusterTable::Entry* entry = request.worker().clusters.find(clusterName_);
+  request.telemetry().onUpstream(headers, entry ? entry->info : nullptr, request.worker().metrics);
   head_.clear();
   core::http::appendRequestHead(head_, state.methodName, state.path, headers);
 
@@ -176,6 +178,7 @@ void RouterFilter::startAttempt() {
   host_->activeRequests.fetch_add(1, std::memory_order_relaxed);
   host_->requestsTotal.fetch_add(1, std::memory_order_relaxed);
   request_->setUpstreamDescription(clusterName_, host->address.toString());
+  request_->telemetry().onUpstreamHost(*host);
   if (policy_.perTryTimeout().count() > 0) {
     if (!tryTimer_) tryTimer_ = std::make_unique<core::Timer>(request_->loop());
     tryTimer_->start(policy_.perTryTimeout(), [this] {

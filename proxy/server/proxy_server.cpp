@@ -14,6 +14,7 @@
 #include "core/loop/timer.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/server/worker.h"
+#include "proxy/telemetry/health_stats.h"
 
 namespace mesh::proxy {
 
@@ -72,6 +73,7 @@ struct ProxyServer::State {
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<AdminServer> admin;
   std::unique_ptr<AdminServer> readiness;
+  std::unique_ptr<AdminServer> prometheus;  // the stats port
   std::unique_ptr<core::Signal> sigterm, sigint, sighup;
   std::unique_ptr<core::Timer> drainTimer;
   bool ready = false;
@@ -220,6 +222,7 @@ struct ProxyServer::State {
     sighup.reset();
     if (admin) admin->close();
     if (readiness) readiness->close();
+    if (prometheus) prometheus->close();
   }
 
   AdminResponse handleAdmin(const AdminRequest& r);
@@ -254,6 +257,9 @@ std::string ProxyServer::State::clustersText() const {
 
 std::string ProxyServer::State::statsText() const {
   std::string out = registry.render();
+  std::optional<core::Clock::TimePoint> notAfter;
+  if (identity && identity->manager().current()) notAfter = identity->manager().current()->notAfter;
+  telemetry::appendHealthStats(out, *config, notAfter, core::Clock::real());
   out += "# TYPE mesh_proxy_cluster_requests_total counter\n";
   for (const auto& [name, info] : config->clusters()) {
     out += "mesh_proxy_cluster_requests_total{cluster=\"" + name + "\"} " +
@@ -409,6 +415,20 @@ int ProxyServer::run() {
       return AdminResponse{404, "unknown path\n"};
     });
   }
+  if (st.ok()) {
+    st = startAdmin(s.prometheus, s.options.statsAddress, [&s](const AdminRequest& r) {
+      if (r.path == "/stats/prometheus" || r.path == "/metrics") {
+        return AdminResponse{200, s.statsText(), std::string(core::metrics::Registry::kContentType)};
+      }
+      return AdminResponse{404, "unknown path (/stats/prometheus)\n"};
+    });
+    if (!st.ok() && !s.options.statsAddressChosen) {
+      LOG_WARN("proxy", "stats port ", s.options.statsAddress, ": ", st.message(),
+               "; metrics stay on the admin port's /stats/prometheus");
+      s.prometheus.reset();
+      st = {};
+    }
+  }
   if (!st.ok()) {
     LOG_ERROR("proxy", "admin: ", st.message());
     s.shutdown();
@@ -429,6 +449,7 @@ int ProxyServer::run() {
   std::string line = "listening";
   if (s.admin) line += " admin=" + s.admin->address().toString();
   if (s.readiness) line += " readiness=" + s.readiness->address().toString();
+  if (s.prometheus) line += " stats=" + s.prometheus->address().toString();
   for (const auto& [name, address] : s.bound) line += " " + name + "=" + address.toString();
   std::fprintf(s.options.announce, "%s\n", line.c_str());
   std::fflush(s.options.announce);

@@ -29,6 +29,11 @@ struct ServerOptions {
   LocalPorts localPorts;     // applied to pilot's snapshots (several proxies on one host)
   std::string adminAddress = "127.0.0.1:15000";
   std::string readinessAddress = "0.0.0.0:15021";
+  // Prometheus scrape port (Istio's 15090, /stats/prometheus). When the default address
+  // cannot be bound the proxy runs on without it (admin /stats/prometheus still answers); an
+  // address the user chose must bind.
+  std::string statsAddress = "0.0.0.0:15090";
+  bool statsAddressChosen = false;
   unsigned concurrency = 2;
   unsigned drainSeconds = 5;
   ProxyOptions proxy;

@@ -28,7 +28,8 @@ ProxyStats::ProxyStats(core::metrics::Registry& r)
                       "Requests by response flag (why they failed or were changed)",
                       {"response_flags"})),
       protocolErrors(r.counter("mesh_proxy_downstream_protocol_errors_total",
-                               "Requests refused as malformed, by reason", {"reason"})) {}
+                               "Requests refused as malformed, by reason", {"reason"})),
+      istio(r) {}
 
 core::metrics::Counter& ProxyStats::flagCounter(uint32_t flagBit) {
   return flags.series({responseFlagsString(flagBit)});

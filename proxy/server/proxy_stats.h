@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/metrics/registry.h"
+#include "proxy/telemetry/istio_metrics.h"
 
 namespace mesh::proxy {
 
@@ -26,6 +27,7 @@ struct ProxyStats {
   core::metrics::Counter& tcpConnections;
   core::metrics::Family<core::metrics::Counter>& flags;
   core::metrics::Family<core::metrics::Counter>& protocolErrors;
+  telemetry::IstioMetrics istio;  // Istio's standard metrics (proxy/telemetry)
 };
 
 }  // namespace mesh::proxy

@@ -16,12 +16,15 @@
 #include "proxy/server/cluster_table.h"
 #include "proxy/server/proxy_stats.h"
 #include "proxy/server/runtime_config.h"
+#include "proxy/telemetry/istio_metrics.h"
 
 namespace mesh::proxy {
 
 struct ProxyOptions {
   std::map<std::string, std::string> labels;  // this workload's labels (sourceLabels)
   std::string ns;                             // its namespace (sourceNamespace)
+  // Who this workload is in Istio's metric labels and the peer metadata exchange.
+  telemetry::PeerMetadata workload;
   uint32_t requestHeadersTimeoutMs = 10'000;  // a client must send a whole head in this time
   uint32_t idleTimeoutMs = 300'000;           // a quiet keep-alive client connection closes
   size_t retryBufferBytes = 64 * 1024;        // request bodies up to this are kept for retries
@@ -32,7 +35,12 @@ struct ProxyOptions {
 
 struct WorkerContext {
   WorkerContext(core::Loop& l, const ProxyOptions& o, ProxyStats& s, uint64_t seed)
-      : loop(l), options(o), stats(s), clusters(l, seed, o.security), rng(seed) {}
+      : loop(l),
+        options(o),
+        stats(s),
+        clusters(l, seed, o.security),
+        rng(seed),
+        metrics(s.istio, o.workload, o.security) {}
 
   core::Loop& loop;
   const ProxyOptions& options;
@@ -40,6 +48,7 @@ struct WorkerContext {
   std::shared_ptr<const RuntimeConfig> config;
   ClusterTable clusters;
   std::mt19937_64 rng;
+  telemetry::WorkerMetrics metrics;  // this worker's cache of Istio metric series
   bool draining = false;
   std::atomic<uint64_t> activeConnections{0};  // read by the main thread while draining
 };

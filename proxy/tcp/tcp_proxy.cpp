@@ -63,10 +63,16 @@ void TcpProxySession::onConnected(core::Status status) {
   downstream_->setNoDelay(true);
   up_ = std::make_unique<Side>(*this, *downstream_, *upstream_);
   down_ = std::make_unique<Side>(*this, *upstream_, *downstream_);
+  metrics_ = worker_.metrics.tcpSeries(info_ ? std::string_view(info_->config().service) : "", {},
+                                       false);
+  metrics_.opened->inc();
+  up_->bytes = metrics_.received;
+  down_->bytes = metrics_.sent;
   if (!upstream_->startReading(*down_).ok() || !downstream_->startReading(*up_).ok()) close();
 }
 
 void TcpProxySession::Side::onData(core::ByteView data) {
+  if (bytes) bytes->inc(data.size());
   core::Status s = to_.write(std::string(data.data(), data.size()), [this](core::Status st) {
     if (!st.ok()) {
       session_.close();
@@ -105,6 +111,7 @@ void TcpProxySession::maybeFinish() {
 void TcpProxySession::close() {
   if (closed_) return;
   closed_ = true;
+  if (metrics_.closed) metrics_.closed->inc();
   if (connectTimer_) connectTimer_->stop();
   if (upstream_) upstream_->close();
   downstream_->close();

@@ -11,6 +11,7 @@
 #include "core/loop/tcp.h"
 #include "core/loop/timer.h"
 #include "proxy/server/worker_context.h"
+#include "proxy/telemetry/istio_metrics.h"
 
 namespace mesh::proxy {
 
@@ -38,6 +39,7 @@ class TcpProxySession {
     void onError(const core::Status& status) override;
     void resume();
     bool eof = false;
+    core::metrics::Counter* bytes = nullptr;  // istio_tcp_{received,sent}_bytes_total
 
    private:
     TcpProxySession& session_;
@@ -56,6 +58,7 @@ class TcpProxySession {
   std::shared_ptr<const ClusterInfo> info_;
   CircuitBreaker::Slot slot_;
   bool closed_ = false;
+  telemetry::TcpSeries metrics_;  // set once connected
   std::unique_ptr<core::TcpStream> downstream_;
   std::unique_ptr<core::TcpStream> upstream_;
   std::unique_ptr<core::Timer> connectTimer_;

@@ -1,0 +1,48 @@
+// RequestTelemetry: one HTTP request's part in Istio's metrics. It carries the peer metadata
+// exchange through the request (proxy/telemetry/peer_metadata.h): on the inbound side it
+// takes the calling sidecar's metadata off the request (believed only over mTLS) and puts
+// ours on the response; on the outbound side it puts ours on requests that go over mTLS to
+// another sidecar and takes the server sidecar's off the response. Either way the header
+// never reaches an application. At the end it records the request in the worker's series.
+//
+// Owned by the ActiveRequest; holds the destination cluster alive as long as the request.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/http/header_map.h"
+#include "proxy/telemetry/istio_metrics.h"
+#include "proxy/upstream/cluster_info.h"
+
+namespace mesh::proxy::telemetry {
+
+class RequestTelemetry {
+ public:
+  // The request head from the client. `inbound`: it came through the inbound listener, whose
+  // connection manager has already replaced x-forwarded-client-cert with what the handshake
+  // proved (absent: plain text).
+  void onRequest(core::http::HeaderMap& headers, bool inbound);
+  // The router's destination, before the upstream head is built: a mesh mTLS hop carries our
+  // metadata.
+  void onUpstream(core::http::HeaderMap& headers, std::shared_ptr<const ClusterInfo> cluster,
+                  const WorkerMetrics& metrics);
+  // The host an attempt went to; its identity is the destination principal.
+  void onUpstreamHost(const Host& host) { hostIdentity_ = host.config.identity; }
+  // The response head on its way to the client (an upstream answer or a local reply).
+  void onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics);
+  // `record` has the outcome (status, flags, duration, bytes); the rest is filled in here.
+  void record(WorkerMetrics& metrics, HttpRecord record, std::string_view authority) const;
+
+ private:
+  bool inbound_ = false;
+  bool mtls_ = false;
+  bool sentMetadata_ = false;
+  std::string peer_;           // the peer's metadata, checked
+  std::string peerPrincipal_;  // inbound: the client's SPIFFE id
+  std::string_view hostIdentity_;  // outbound: points into cluster_'s host
+  std::shared_ptr<const ClusterInfo> cluster_;
+};
+
+}  // namespace mesh::proxy::telemetry
