@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "pilot/compile/http_route.h"
@@ -50,11 +51,39 @@ std::vector<ServerHost> serverHosts(const json& server, const std::string& gatew
   return out;
 }
 
-// The servers of all selected Gateways on one port.
+// A server of a selected Gateway, and its TLS termination when it has one.
 struct BoundServer {
   const Resource* gateway;
   const json* server;
+  std::optional<core::model::ServerTls> tls;
 };
+
+// An HTTPS server the proxy can terminate: SIMPLE or MUTUAL with certificate files. One with
+// a credentialName (a Kubernetes Secret) or another mode is not served.
+std::optional<core::model::ServerTls> fileTls(const json& server) {
+  const auto& tls = specChild(server, "tls");
+  if (!tls.is_object() || !specString(tls, "credentialName").empty()) return std::nullopt;
+  core::model::ServerTls out;
+  std::string mode = specString(tls, "mode", "SIMPLE");
+  if (mode == "MUTUAL") {
+    out.mode = core::model::ServerTls::Mode::mutual;
+  } else if (mode != "SIMPLE") {
+    return std::nullopt;
+  }
+  out.serverCertificate = specString(tls, "serverCertificate");
+  out.privateKey = specString(tls, "privateKey");
+  out.caCertificates = specString(tls, "caCertificates");
+  if (out.serverCertificate.empty() || out.privateKey.empty()) return std::nullopt;
+  if (out.mode == core::model::ServerTls::Mode::mutual && out.caCertificates.empty()) return std::nullopt;
+  return out;
+}
+
+bool sameTls(const std::optional<core::model::ServerTls>& a,
+             const std::optional<core::model::ServerTls>& b) {
+  if (!a || !b) return !a && !b;
+  return a->mode == b->mode && a->serverCertificate == b->serverCertificate &&
+         a->privateKey == b->privateKey && a->caCertificates == b->caCertificates;
+}
 
 // Istio resolves a short VirtualService host ("reviews") in the VirtualService's namespace;
 // names with dots and wildcards are taken as written.
@@ -89,9 +118,15 @@ struct GatewayBuilder {
         std::string protocol = specString(port, "protocol");
         std::transform(protocol.begin(), protocol.end(), protocol.begin(),
                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-        if (protocol != "HTTP") continue;  // HTTPS, TLS and TCP servers: not served yet
+        std::optional<core::model::ServerTls> tls;
+        if (protocol == "HTTPS") {
+          tls = fileTls(server);
+          if (!tls) continue;
+        } else if (protocol != "HTTP") {
+          continue;  // TLS passthrough and TCP servers: not served yet
+        }
         std::uint32_t number = specUint(port, "number");
-        if (number != 0) byPort[number].push_back({gw, &server});
+        if (number != 0) byPort[number].push_back({gw, &server, std::move(tls)});
       }
     }
     for (const auto& [port, servers] : byPort) addPort(port, servers);
@@ -104,11 +139,17 @@ struct GatewayBuilder {
     l.port = port;
     l.direction = Listener::Direction::gateway;
     l.protocol = "http";
-    l.routeTable = "http." + std::to_string(port);
+    // One TLS setting per port: the first server's. A server on the same port that would
+    // need another certificate (SNI selection) or none is left out.
+    const auto& tls = servers.front().tls;
+    l.hasTls = tls.has_value();
+    if (tls) l.tls = *tls;
+    l.routeTable = (tls ? "https." : "http.") + std::to_string(port);
     RouteTable table;
     table.name = l.routeTable;
     std::map<std::string, std::size_t> byDomain;  // index into table.virtualHosts
     for (const auto& bound : servers) {
+      if (!sameTls(bound.tls, tls)) continue;
       for (const auto& h : specStrings(*bound.server, "hosts")) {
         if (std::find(l.hosts.begin(), l.hosts.end(), h) == l.hosts.end()) l.hosts.push_back(h);
       }
@@ -125,7 +166,8 @@ struct GatewayBuilder {
     std::string gatewayName = bound.gateway->ns + "/" + bound.gateway->name;
     auto hosts = serverHosts(*bound.server, bound.gateway->ns);
     const auto& tls = specChild(*bound.server, "tls");
-    if (specChild(tls, "httpsRedirect").is_boolean() && tls["httpsRedirect"].get<bool>()) {
+    if (!bound.tls && specChild(tls, "httpsRedirect").is_boolean() &&
+        tls["httpsRedirect"].get<bool>()) {
       // Every request is redirected, whatever VirtualServices say, so the server's own hosts
       // are the virtual hosts (Istio needs no VirtualService here either).
       for (const auto& sh : hosts) addRoutes(port, sh.host, redirectToHttps(), table, byDomain);

@@ -1,15 +1,18 @@
 // The config of a gateway proxy (`mesh proxy --gateway`, Istio's "router"): every Gateway
-// whose selector matches the proxy's labels, in any namespace, contributes its servers. Servers
-// on one port number share a listener on the gateway's address; its route table
-// ("http.<port>") has a virtual host per host name that a VirtualService bound to one of the
-// Gateways (its `gateways` naming "name" in its own namespace or "ns/name") has in common
-// with the server's `hosts`. The routes are those sidecars get (pilot/compile/http_route.h),
-// and the destinations are the same clusters, compiled as for a sidecar of the gateway's
-// namespace (exportTo applies; Sidecar resources do not). A host no VirtualService binds has no
-// virtual host: the proxy answers 404 (NR). A server with `tls.httpsRedirect` answers every
-// request for its hosts with a 301 to https, with or without VirtualServices.
+// whose selector matches the proxy's labels, in any namespace, contributes its servers.
+// Servers on one port number share a listener on the gateway's address; its route table
+// ("http.<port>" or "https.<port>") has a virtual host per host name that a VirtualService
+// bound to one of the Gateways (its `gateways` naming "name" in its own namespace or
+// "ns/name") has in common with the server's `hosts`. The routes are those sidecars get
+// (pilot/compile/http_route.h), and the destinations are the same clusters, compiled as for
+// a sidecar of the gateway's namespace (exportTo applies; Sidecar resources do not). A host
+// no VirtualService binds has no virtual host: the proxy answers 404 (NR). A server with
+// `tls.httpsRedirect` answers every request for its hosts with a 301 to https, with or
+// without VirtualServices.
 //
-// Servers the proxy cannot terminate yet (HTTPS, TLS, TCP) are left out.
+// HTTPS servers with tls.mode SIMPLE or MUTUAL and certificate files (serverCertificate,
+// privateKey, caCertificates) terminate TLS on their listener, one certificate per port.
+// Servers the proxy cannot serve yet (credentialName, PASSTHROUGH, TLS, TCP) are left out.
 #pragma once
 
 #include <string>

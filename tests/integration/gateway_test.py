@@ -43,6 +43,9 @@ spec:
   - port: {{number: {redirect_port}, name: http-redirect, protocol: HTTP}}
     hosts: ["*"]
     tls: {{httpsRedirect: true}}
+  - port: {{number: {https_port}, name: https, protocol: HTTPS}}
+    hosts: ["web.example.com"]
+    tls: {{mode: SIMPLE, serverCertificate: {cert}, privateKey: {key}}}
 """
 
 # The canary header goes to web-next; everything else to web, tagged on the way.
@@ -145,9 +148,19 @@ class IngressGateway(unittest.TestCase):
         cls.apps = {"web": Upstream("web-app"), "web-next": Upstream("web-next-app")}
         cls.port = free_port()
         cls.redirect_port = free_port()
+        cls.https_port = free_port()
+        # The HTTPS server's certificate: self-signed for web.example.com, by openssl.
+        cls.cert = os.path.join(cls.dir, "web-cert.pem")
+        cls.key = os.path.join(cls.dir, "web-key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", cls.key, "-out", cls.cert,
+                        "-days", "1", "-subj", "/CN=web.example.com", "-addext",
+                        "subjectAltName=DNS:web.example.com"],
+                       check=True, capture_output=True, timeout=30)
         write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
-            redirect_port=cls.redirect_port))
+            redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
+            key=cls.key))
         cls.routes = os.path.join(cls.config, "routes.yaml")
         write_atomically(cls.routes, ROUTES_WEB)
         cls.pilot = Pilot(cls.dir, cls.config)
@@ -207,7 +220,33 @@ class IngressGateway(unittest.TestCase):
         listeners = dump["listeners"]
         self.assertEqual({(l["address"], l["port"], l["direction"]) for l in listeners},
                          {("127.0.0.1", self.port, "GATEWAY"),
-                          ("127.0.0.1", self.redirect_port, "GATEWAY")})
+                          ("127.0.0.1", self.redirect_port, "GATEWAY"),
+                          ("127.0.0.1", self.https_port, "GATEWAY")})
+
+    def curl_https(self, host):
+        return subprocess.run(
+            ["curl", "-sS", "--cacert", self.cert, "--resolve",
+             "%s:%d:127.0.0.1" % (host, self.https_port), "-w", "\n%{http_code}",
+             "https://%s:%d/secure" % (host, self.https_port)],
+            capture_output=True, text=True, timeout=30)
+
+    def test_https_server_terminates_tls_with_its_certificate_files(self):
+        def ok():
+            r = self.curl_https("web.example.com")
+            return r.returncode == 0 and r.stdout.endswith("\n200") and r
+        r, _ = self.wait_for(ok, 10, "curl over https through the gateway")
+        seen = json.loads(r.stdout.rsplit("\n", 1)[0])
+        self.assertEqual(seen["server"], "web-app")
+        self.assertEqual(seen["path"], "/secure")
+        headers = {k.lower(): v for k, v in seen["headers"].items()}
+        self.assertIn("URI=" + GATEWAY_ID, headers["x-forwarded-client-cert"])
+        # curl checks the certificate against the name it asked for: another name fails.
+        wrong = self.curl_https("shop.example.com")
+        self.assertNotEqual(wrong.returncode, 0)
+        self.assertIn("certificate", wrong.stderr.lower())
+        # Plain HTTP on the TLS port gets no HTTP answer.
+        with self.assertRaises((ConnectionError, http.client.HTTPException, TimeoutError)):
+            get(self.https_port, "web.example.com")
 
     def test_request_reaches_the_backend_over_mtls_with_the_gateways_identity(self):
         seen, _ = self.wait_for(self.served_by, 10, "a 200 from web through the gateway")

@@ -58,8 +58,16 @@ core::model::Snapshot compile(const std::string& yaml, const pilot::ProxyInfo& p
   return s;
 }
 
+const Listener* listenerOn(const core::model::Snapshot& s, std::uint32_t port) {
+  for (const auto& l : s.listeners) {
+    if (l.port == port) return &l;
+  }
+  return nullptr;
+}
+
 const core::model::RouteTable* table(const core::model::Snapshot& s, std::uint32_t port) {
-  return s.findRouteTable("http." + std::to_string(port));
+  const Listener* l = listenerOn(s, port);
+  return l ? s.findRouteTable(l->routeTable) : nullptr;
 }
 
 std::set<std::string> domainsOn(const core::model::Snapshot& s, std::uint32_t port) {
@@ -272,7 +280,7 @@ spec:
   CHECK(s.listeners[0].hosts.size() == 3);
 }
 
-TEST_CASE("servers on one port share a listener; httpsRedirect answers 301; other protocols wait",
+TEST_CASE("servers on one port share a listener; httpsRedirect answers 301; HTTPS with files",
           "[pilot][gateway]") {
   auto s = compile(R"(apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -285,6 +293,12 @@ spec:
   - port: {number: 8443, name: https, protocol: HTTPS}
     hosts: [a.example.com]
     tls: {mode: SIMPLE, serverCertificate: /etc/cert.pem, privateKey: /etc/key.pem}
+  - port: {number: 9443, name: https-secret, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: SIMPLE, credentialName: a-cert}
+  - port: {number: 9444, name: passthrough, protocol: TLS}
+    hosts: [a.example.com]
+    tls: {mode: PASSTHROUGH}
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -295,6 +309,9 @@ spec:
   - port: {number: 8080, name: http-b, protocol: http}
     hosts: [b.example.com]
     tls: {httpsRedirect: true}
+  - port: {number: 8443, name: https-b, protocol: HTTPS}
+    hosts: [b.example.com]
+    tls: {mode: SIMPLE, serverCertificate: /etc/other-cert.pem, privateKey: /etc/other-key.pem}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -304,9 +321,13 @@ spec:
   gateways: [a, b]
   http: [{route: [{destination: {host: web}}]}]
 )");
-  REQUIRE(s.listeners.size() == 1);  // the HTTPS server is left out for now
-  CHECK(s.listeners[0].port == 8080);
-  CHECK(s.listeners[0].hosts == std::vector<std::string>{"a.example.com", "b.example.com"});
+  // credentialName (a Secret) and TLS passthrough are not served.
+  REQUIRE(s.listeners.size() == 2);
+  const Listener* plain = listenerOn(s, 8080);
+  REQUIRE(plain);
+  CHECK_FALSE(plain->hasTls);
+  CHECK(plain->routeTable == "http.8080");
+  CHECK(plain->hosts == std::vector<std::string>{"a.example.com", "b.example.com"});
   CHECK(domainsOn(s, 8080) == std::set<std::string>{"a.example.com", "b.example.com"});
   const auto* b = vhostFor(s, 8080, "b.example.com");
   REQUIRE(b);
@@ -315,6 +336,18 @@ spec:
   CHECK(b->routes[0].redirect->scheme == "https");
   CHECK(b->routes[0].redirect->code == 301);
   CHECK(vhostFor(s, 8080, "a.example.com")->routes[0].route.size() == 1);
+  // 8443 terminates TLS with the first server's files; b's server there needs another
+  // certificate (SNI selection), so it is left out.
+  const Listener* tls = listenerOn(s, 8443);
+  REQUIRE(tls);
+  REQUIRE(tls->hasTls);
+  CHECK(tls->routeTable == "https.8443");
+  CHECK(tls->tls.mode == core::model::ServerTls::Mode::simple);
+  CHECK(tls->tls.serverCertificate == "/etc/cert.pem");
+  CHECK(tls->tls.privateKey == "/etc/key.pem");
+  CHECK(domainsOn(s, 8443) == std::set<std::string>{"a.example.com"});
+  CHECK(vhostFor(s, 8443, "a.example.com")->routes[0].route[0].cluster ==
+        "outbound|80||web.default.svc.cluster.local");
 }
 
 TEST_CASE("match-level gateways and ports pick the routes of a gateway listener",
