@@ -273,6 +273,25 @@ class IngressGateway(unittest.TestCase):
         self.assertEqual(resp.status, 301, body)
         self.assertEqual(resp.getheader("location"), "https://shop.example.com/cart?id=1")
 
+    def test_a_missing_certificate_file_is_nacked_and_the_gateway_serves_on(self):
+        self.wait_for(self.served_by, 10, "a 200 from web through the gateway")
+        services = os.path.join(self.config, "services.yaml")
+        with open(services) as f:
+            good = f.read()
+        missing = os.path.join(self.dir, "no-such-cert.pem")
+        try:
+            write_atomically(services, good.replace(self.cert, missing))
+            state = self.pilot.wait_sync("ingress.istio-system", "NACKED", timeout=5)
+            self.assertIn("listener 127.0.0.1_%d" % self.https_port, state["nack_reason"])
+            self.assertIn(missing, state["nack_reason"])
+            # The last good config stays: plain HTTP and HTTPS both still answer.
+            self.assertEqual(self.served_by()["server"], "web-app")
+            r = self.curl_https("web.example.com")
+            self.assertTrue(r.stdout.endswith("\n200"), r.stderr)
+        finally:
+            write_atomically(services, good)
+        self.pilot.wait_sync("ingress.istio-system", "SYNCED", timeout=5)
+
     def test_zz_changing_the_virtual_service_reroutes_within_a_second(self):
         self.wait_for(self.served_by, 10, "a 200 from web through the gateway")
         self.assertEqual(self.served_by()["server"], "web-app")
