@@ -32,6 +32,13 @@ bool splitAbsolute(std::string_view target, RequestState& state) {
   state.path = std::move(path);
   return !state.authority.empty();
 }
+
+// "host:80" and "[::1]:80" have a port; "host" and "[::1]" do not.
+bool hasPort(std::string_view authority) {
+  size_t colon = authority.rfind(':');
+  return colon != std::string_view::npos && authority.find(']', colon) == std::string_view::npos &&
+         (authority.front() != '[' || authority.find(']') < colon);
+}
 }  // namespace
 
 HttpConnection::HttpConnection(WorkerContext& worker, std::unique_ptr<core::TcpStream> stream,
@@ -197,6 +204,9 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
   }
   if (!state.headers.has("host") && !state.authority.empty()) {
     state.headers.set("host", state.authority);
+  }
+  if (originalPort_ && !state.authority.empty() && !hasPort(state.authority)) {
+    state.authority.append(1, ':').append(std::to_string(originalPort_));
   }
   worker_.stats.downstreamRequests.inc();
   active_ = std::make_unique<ActiveRequest>(*this, worker_, std::move(state), worker_.config,

@@ -42,6 +42,9 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   // Inbound: every request gets x-forwarded-client-cert set to `value` ("" removes it),
   // whatever the client sent.
   void setForwardedClientCert(std::string value) { forwardedClientCert_ = std::move(value); }
+  // Transparent capture: the port the client connected to before iptables redirected it. A
+  // Host without a port then routes as "host:port", as the client meant.
+  void setOriginalPort(uint32_t port) { originalPort_ = port; }
   // The worker is draining: close now if idle, else after the current response.
   void drain();
 
@@ -88,6 +91,7 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   bool reading_ = false;
   TimerMode timerMode_ = TimerMode::idle;
   std::optional<std::string> forwardedClientCert_;
+  uint32_t originalPort_ = 0;
   // Destruction order (reverse of declaration): the request first (it may still write),
   // then the parser, the timers, and the socket last.
   std::unique_ptr<core::Stream> stream_;

@@ -3,6 +3,7 @@
 #include "core/base/log.h"
 #include "core/loop/timer.h"
 #include "core/tls/tls_stream.h"
+#include "proxy/capture/original_dst.h"
 #include "proxy/inbound/replay_stream.h"
 
 namespace mesh::proxy {
@@ -41,6 +42,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
       : owner_(owner),
         listener_(listener),
         peer_(tcp->peerAddress()),
+        original_(capture::redirectedFrom(*tcp)),
         tcp_(std::move(tcp)),
         timer_(owner.loop_) {}
 
@@ -88,6 +90,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
     std::string sni = tls_->serverName();
     const core::model::InboundPort* port = nullptr;
     if (auto parsed = parseIstioSni(sni)) port = findPort(listener_, parsed->port);
+    if (!port && original_) port = findPort(listener_, original_->port());
     if (!port && listener_.inboundPorts.size() == 1) port = &listener_.inboundPorts.front();
     if (!port) return refuse("unknown_port", "no workload port for server name \"" + sni + "\"");
     if (port->mtls == MtlsMode::disable)
@@ -104,12 +107,22 @@ class InboundAcceptor::Pending final : private core::StreamSink {
     handOver(std::move(tls_), std::move(route));
   }
 
+  // The port is the one the client connected to before iptables redirected it here; a
+  // connection made to this listener itself can only mean its only port.
   void plain(std::string first) {
-    const core::model::InboundPort* port =
-        listener_.inboundPorts.size() == 1 ? &listener_.inboundPorts.front() : nullptr;
+    const core::model::InboundPort* port = nullptr;
+    if (original_) {
+      port = findPort(listener_, original_->port());
+    } else if (listener_.inboundPorts.size() == 1) {
+      port = &listener_.inboundPorts.front();
+    }
     MtlsMode mode = port ? port->mtls : listener_.defaultMtls;
     if (mode == MtlsMode::strict)
       return refuse("plaintext", "plain text on a port with mTLS STRICT");
+    if (!port && original_) {
+      return refuse("unknown_port", "plain text for " + original_->toString() +
+                                        ", which is no port of the workload");
+    }
     if (!port) return refuse("unknown_port", "plain text, and the listener has no single port");
     auto replay = std::make_unique<ReplayStream>(std::move(tcp_), std::move(first));
     handOver(std::move(replay), InboundRoute{port->port, port->cluster, port->protocol, {}});
@@ -143,6 +156,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
   InboundAcceptor& owner_;
   const core::model::Listener listener_;
   core::SocketAddress peer_;
+  std::optional<core::SocketAddress> original_;  // set when iptables redirected it here
   std::unique_ptr<core::TcpStream> tcp_;  // until TLS or HTTP takes it
   std::unique_ptr<core::TlsStream> tls_;  // during the handshake
   core::Timer timer_;

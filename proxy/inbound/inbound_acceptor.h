@@ -2,8 +2,9 @@
 // It reads the first byte to tell TLS (0x16, a handshake record) from plain text, runs the
 // mTLS handshake with the workload's server context (the peer must present a certificate
 // that verifies against the trust bundle and names a SPIFFE id of our trust domain), finds
-// the workload port the connection is for (Istio's SNI "outbound_.<port>_..." in explicit
-// mode; the listener's only port otherwise), applies that port's PeerAuthentication mode
+// the workload port the connection is for (Istio's SNI "outbound_.<port>_..." from a calling
+// sidecar; else the port the client connected to before iptables redirected it, from
+// SO_ORIGINAL_DST; else the listener's only port), applies that port's PeerAuthentication mode
 // (STRICT refuses plain text, DISABLE refuses TLS, PERMISSIVE takes both) and hands the
 // connection, decrypted, to the worker's HTTP connection manager with what the app must
 // learn about the peer (x-forwarded-client-cert).

@@ -1,6 +1,7 @@
 #include "proxy/server/worker.h"
 
 #include "core/base/log.h"
+#include "proxy/capture/original_dst.h"
 #include "proxy/gateway/tls_acceptor.h"
 #include "proxy/http/http_connection.h"
 #include "proxy/inbound/inbound_acceptor.h"
@@ -10,7 +11,12 @@ namespace mesh::proxy {
 
 Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
                std::shared_ptr<const RuntimeConfig> config)
-    : index_(index), context_(loop_, options, stats, 0x9e3779b97f4a7c15ull * (index + 1)) {
+    : index_(index),
+      context_(loop_, options, stats, 0x9e3779b97f4a7c15ull * (index + 1)),
+      captureFamily_(stats.registry.counter("mesh_proxy_capture_connections_total",
+                                            "Connections redirected to the capture listener, "
+                                            "by what was done with them",
+                                            {"destination"})) {
   wake_ = std::make_unique<core::Async>(loop_, [this] { runPosted(); });
   setConfig(std::move(config));
   inbound_ = std::make_unique<InboundAcceptor>(
@@ -47,6 +53,11 @@ Worker::~Worker() { join(); }
 
 core::Status Worker::addListener(const core::model::Listener& listener,
                                  const core::SocketAddress& at) {
+  if (capture::reachedOnlyThroughCapture(listener)) {
+    LOG_DEBUG("worker", "listener ", listener.name, ": ", at.toString(),
+              " is not a local address; served through the capture listener");
+    return {};
+  }
   auto tcp = std::make_unique<core::TcpListener>(loop_);
   std::string name = listener.name;
   core::Status s = tcp->listen(
@@ -73,17 +84,14 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
     }
     return;
   }
+  if (listener->capture) {
+    if (auto original = capture::redirectedFrom(*stream)) {
+      onCaptured(*listener, *original, std::move(stream));
+      return;
+    }
+  }
   if (listener->protocol == "tcp") {
-    auto session = std::make_unique<TcpProxySession>(
-        context_, std::move(stream), listener->cluster, [this](TcpProxySession& s) {
-          auto it = tcp_.find(&s);
-          if (it == tcp_.end()) return;
-          core::deferredDelete(loop_, std::move(it->second));
-          tcp_.erase(it);
-        });
-    TcpProxySession* raw = session.get();
-    tcp_[raw] = std::move(session);
-    raw->start();
+    startTcp(std::move(stream), listener->cluster, {});
     return;
   }
   auto connection = std::make_unique<HttpConnection>(
@@ -95,6 +103,57 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
         http_.erase(it);
       });
   startHttp(std::move(connection));
+}
+
+// A connection iptables redirected to the capture listener: where it was going decides what
+// it is (proxy/capture/capture_table.h), before any byte is read.
+void Worker::onCaptured(const core::model::Listener& listener, const core::SocketAddress& original,
+                        std::unique_ptr<core::TcpStream> stream) {
+  capture::CaptureDecision decision = capture_.classify(original);
+  captureCounter(decision.kind).inc();
+  LOG_DEBUG("capture", stream->peerAddress().toString(), " -> ", original.toString(), ": ",
+            capture::kindName(decision.kind));
+  switch (decision.kind) {
+    case capture::CaptureDecision::Kind::tcp:
+      return startTcp(std::move(stream), decision.cluster, {});
+    case capture::CaptureDecision::Kind::passthrough:
+      return startTcp(std::move(stream), {}, original);
+    case capture::CaptureDecision::Kind::refuse:
+      LOG_INFO("capture", stream->peerAddress().toString(), " -> ", original.toString(),
+               ": refused, not in the registry (REGISTRY_ONLY)");
+      return;  // the stream closes as it goes out of scope
+    case capture::CaptureDecision::Kind::http:
+      break;
+  }
+  auto connection = std::make_unique<HttpConnection>(
+      context_, std::move(stream), listener.routeTable, original.port(),
+      [this](HttpConnection& c) {
+        auto it = http_.find(&c);
+        if (it == http_.end()) return;
+        core::deferredDelete(loop_, std::move(it->second));
+        http_.erase(it);
+      });
+  connection->setOriginalPort(original.port());
+  startHttp(std::move(connection));
+}
+
+core::metrics::Counter& Worker::captureCounter(capture::CaptureDecision::Kind kind) {
+  return captureFamily_.series({capture::kindName(kind)});
+}
+
+void Worker::startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
+                      const core::SocketAddress& passthrough) {
+  auto session = std::make_unique<TcpProxySession>(
+      context_, std::move(stream), cluster, [this](TcpProxySession& s) {
+        auto it = tcp_.find(&s);
+        if (it == tcp_.end()) return;
+        core::deferredDelete(loop_, std::move(it->second));
+        tcp_.erase(it);
+      });
+  if (!passthrough.empty()) session->passThroughTo(passthrough);
+  TcpProxySession* raw = session.get();
+  tcp_[raw] = std::move(session);
+  raw->start();
 }
 
 void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
@@ -130,6 +189,7 @@ void Worker::runPosted() {
 void Worker::setConfig(std::shared_ptr<const RuntimeConfig> config) {
   context_.config = std::move(config);
   if (context_.config) context_.clusters.update(*context_.config);
+  if (context_.config) capture_.update(context_.config->snapshot());
 }
 
 void Worker::drain() {

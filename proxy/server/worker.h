@@ -20,7 +20,9 @@
 #include "core/loop/async.h"
 #include "core/loop/loop.h"
 #include "core/loop/tcp.h"
+#include "core/metrics/registry.h"
 #include "core/model/listener.h"
+#include "proxy/capture/capture_table.h"
 #include "proxy/server/worker_context.h"
 
 namespace mesh::proxy {
@@ -56,10 +58,18 @@ class Worker {
   void onAccept(const std::string& listener, std::unique_ptr<core::TcpStream> stream);
   void runPosted();
   void startHttp(std::unique_ptr<HttpConnection> connection);
+  void onCaptured(const core::model::Listener& listener, const core::SocketAddress& original,
+                  std::unique_ptr<core::TcpStream> stream);
+  // An empty cluster with a `passthrough` address: to that address, not to a cluster.
+  void startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
+                const core::SocketAddress& passthrough);
+  core::metrics::Counter& captureCounter(capture::CaptureDecision::Kind kind);
 
   unsigned index_;
   core::Loop loop_;
   WorkerContext context_;
+  capture::CaptureTable capture_;  // for the capture listener, from the config served
+  core::metrics::Family<core::metrics::Counter>& captureFamily_;
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;
   std::map<std::string, std::unique_ptr<core::TcpListener>> listeners_;

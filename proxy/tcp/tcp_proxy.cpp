@@ -6,6 +6,7 @@ namespace mesh::proxy {
 
 namespace {
 constexpr size_t kHighWatermark = 1024 * 1024;
+constexpr auto kPassthroughConnectTimeout = std::chrono::seconds(10);  // Istio's default
 }
 
 TcpProxySession::TcpProxySession(WorkerContext& worker, std::unique_ptr<core::TcpStream> downstream,
@@ -24,6 +25,7 @@ TcpProxySession::~TcpProxySession() {
 }
 
 void TcpProxySession::start() {
+  if (!original_.empty()) return startPassthrough();
   ClusterTable::Entry* entry = worker_.clusters.find(cluster_);
   host_ = entry ? entry->lb->choose({}) : nullptr;
   if (!host_) {
@@ -49,9 +51,23 @@ void TcpProxySession::start() {
   if (!s.ok()) onConnected(s);
 }
 
+void TcpProxySession::startPassthrough() {
+  upstream_ = std::make_unique<core::TcpStream>(worker_.loop);
+  connectTimer_ = std::make_unique<core::Timer>(worker_.loop);
+  connectTimer_->start(kPassthroughConnectTimeout,
+                       [this] { onConnected(core::error(core::Code::timeout, "connect timeout")); });
+  core::Status s = upstream_->connect(original_, [this](core::Status st) { onConnected(st); });
+  if (!s.ok()) onConnected(s);
+}
+
 void TcpProxySession::onConnected(core::Status status) {
   if (closed_) return;
   connectTimer_->stop();
+  if (!status.ok() && !host_) {
+    LOG_INFO("tcp", "passthrough to ", original_.toString(), " failed: ", status.message());
+    close();
+    return;
+  }
   if (!status.ok()) {
     host_->connectFailures.fetch_add(1, std::memory_order_relaxed);
     if (auto* outlier = info_->outlier()) outlier->report(*host_, OutlierDetector::Result::localFailure);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/loop/address.h"
 #include "core/loop/tcp.h"
 #include "core/loop/timer.h"
 #include "proxy/server/worker_context.h"
@@ -25,6 +26,9 @@ class TcpProxySession {
   TcpProxySession(const TcpProxySession&) = delete;
   TcpProxySession& operator=(const TcpProxySession&) = delete;
 
+  // Transparent capture of an unknown destination (ALLOW_ANY): connect to `original`
+  // instead of a host of the cluster. Before start().
+  void passThroughTo(const core::SocketAddress& original) { original_ = original; }
   void start();
   void close();
 
@@ -49,10 +53,12 @@ class TcpProxySession {
   };
 
   void onConnected(core::Status status);
+  void startPassthrough();
   void maybeFinish();
 
   WorkerContext& worker_;
   std::string cluster_;
+  core::SocketAddress original_;  // set: pass through to it, no cluster
   ClosedCallback onClosed_;
   Host* host_ = nullptr;
   std::shared_ptr<const ClusterInfo> info_;
