@@ -65,6 +65,7 @@ class EchoServer::Connection final : private core::StreamSink,
     }
     exchange_.keepAlive = head.keepAlive;
     exchange_.head = head.method == core::http::Method::head;
+    requestReady_ = true;
     return core::http::Flow::pause;
   }
 
@@ -79,16 +80,19 @@ class EchoServer::Connection final : private core::StreamSink,
   // Parses what has arrived until a request is complete, then answers it.
   void pump() {
     while (!busy_) {
+      requestReady_ = false;
       core::http::ParseResult result = parser_.feed(pending_);
       pending_.erase(0, result.consumed);
-      switch (result.status) {
-        case core::http::ParseStatus::error: return refuse(parser_.error());
-        case core::http::ParseStatus::paused:
-          busy_ = true;
-          return begin();
-        case core::http::ParseStatus::more: return;
-        default: return finishAfterWrites();  // closed or upgrade: nothing more to read
+      if (result.status == core::http::ParseStatus::error) return refuse(parser_.error());
+      // A request without keep-alive ends with `closed` rather than `paused`: answered all the
+      // same, and the connection closes after it.
+      if (requestReady_) {
+        busy_ = true;
+        if (result.status != core::http::ParseStatus::paused) exchange_.keepAlive = false;
+        return begin();
       }
+      if (result.status != core::http::ParseStatus::more) return finishAfterWrites();
+      return;
     }
   }
 
@@ -170,6 +174,7 @@ class EchoServer::Connection final : private core::StreamSink,
   core::http::RequestParser parser_;
   std::string pending_;  // bytes received and not parsed yet
   bool busy_ = false;    // a request is being answered
+  bool requestReady_ = false;  // set by onMessageComplete during a feed()
   Exchange exchange_;
   std::string body_;
   std::unique_ptr<Fetch> fetch_;

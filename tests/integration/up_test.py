@@ -1,0 +1,388 @@
+"""`mesh up`: Bookinfo from examples/bookinfo as local processes (pilot with its CA, a sidecar
+and a `mesh echo` app per pod, the ingress gateway). The table comes within 10 s; a request
+crosses productpage -> reviews -> ratings over mTLS with the caller's SPIFFE id on every hop,
+through a sidecar and through the ingress gateway; edits of the directory apply (a routing
+sample, a Deployment removed); a killed app is restarted; SIGTERM leaves no process behind.
+A generated 50-workload mesh reports its start time and memory."""
+import http.client
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+from meshtest import MESH, main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BOOKINFO = os.path.join(ROOT, "examples", "bookinfo")
+TD = "spiffe://cluster.local"
+SA = lambda ns, sa: "%s/ns/%s/sa/%s" % (TD, ns, sa)  # noqa: E731
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes only once reaped; ours are reaped by mesh up.
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def children_of(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().split(") ", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def memory_kib(pid, field):
+    """VmRSS from /proc/PID/status, or Pss (shared pages split between their users: every
+    process maps the same static binary) from /proc/PID/smaps_rollup."""
+    path = "/proc/%d/%s" % (pid, "status" if field == "VmRSS" else "smaps_rollup")
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def rss_kib(pid):
+    return memory_kib(pid, "VmRSS")
+
+
+class MeshUp:
+    """A running `mesh up DIR` with its output read on a thread."""
+
+    def __init__(self, directory, *extra):
+        self.state = tempfile.mkdtemp(prefix="mesh-up-test-")
+        self.started = time.monotonic()
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        self.proc = subprocess.Popen(
+            [MESH, "up", directory, "--ingress-port", "0", "--state-dir", self.state,
+             "--grace-ms", "3000", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.lines = queue.Queue()
+        self.output = []
+        self.errors = []
+        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self, stream, q):
+        for line in stream:
+            q.put(line.rstrip("\n"))
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.errors.append(line.rstrip("\n"))
+
+    def wait_for(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("mesh up: nothing matched in %.0f s; output:\n%s\nerrors:\n%s"
+                                     % (timeout, "\n".join(self.output), "\n".join(self.errors[-20:])))
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.output.append(line)
+            if predicate(line):
+                return line
+
+    def wait_up(self, timeout):
+        self.wait_for(lambda l: l.startswith("mesh is up"), timeout)
+        self.up_seconds = time.monotonic() - self.started
+        with open(os.path.join(self.state, "mesh-up.json")) as f:
+            self.info = json.load(f)
+        self.pods = {p["name"]: p for p in self.info["pods"]}
+
+    def pids(self):
+        out = [self.info["pilotPid"]]
+        for p in self.info["pods"]:
+            out += [pid for pid in p["pids"].values() if pid]
+        return out
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def get(port, path, host=None, proxy=False, headers=None):
+    """GET through a sidecar's outbound listener (proxy=True: absolute form, as curl -x) or
+    straight to a port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    target = "http://%s%s" % (host, path) if proxy else path
+    conn.request("GET", target, headers={"Host": host or "127.0.0.1", **(headers or {})})
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    conn.close()
+    return resp.status, body
+
+
+def chain(answer):
+    """[(service, version, peer)] along the first call of each hop that has one, depth first
+    through reviews."""
+    hops = [(answer["service"], answer["version"], answer["peer"])]
+    for call in answer.get("calls", []):
+        if "answer" in call and call["answer"]["service"] in ("reviews", "ratings"):
+            hops += chain(call["answer"])
+    return hops
+
+
+class BookinfoUp(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.mesh = MeshUp(BOOKINFO)
+        cls.mesh.wait_up(10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
+
+    def productpage(self, headers=None, via="sidecar"):
+        if via == "sidecar":
+            port = self.mesh.pods["productpage-v1-0"]["outbound"]
+            status, body = get(port, "/productpage", "productpage:9080", proxy=True, headers=headers)
+        else:
+            port = self.mesh.info["ingress"]["8080"]
+            status, body = get(port, "/productpage", "bookinfo.local", headers=headers)
+        self.assertEqual(status, 200, body)
+        return json.loads(body)
+
+    def test_the_table_lists_every_pod_with_its_identity_and_urls(self):
+        header = [l for l in self.mesh.output if l.startswith("WORKLOAD")]
+        self.assertEqual(len(header), 1)
+        for column in ("NAMESPACE", "IDENTITY", "APP URL", "ADMIN URL", "METRICS URL"):
+            self.assertIn(column, header[0])
+        text = "\n".join(self.mesh.output)
+        for pod in ("productpage-v1-0", "details-v1-0", "ratings-v1-0", "reviews-v1-0",
+                    "reviews-v2-0", "reviews-v3-0", "istio-ingressgateway"):
+            self.assertIn(pod, text)
+            self.assertTrue(self.mesh.pods[pod]["ready"], pod)
+        self.assertIn(SA("default", "bookinfo-reviews"), text)
+        self.assertIn(SA("istio-system", "istio-ingressgateway-service-account"), text)
+        admin = self.mesh.pods["reviews-v2-0"]["admin"]
+        status, metrics = get(admin, "/stats/prometheus")
+        self.assertEqual(status, 200)
+
+    def test_productpage_reviews_ratings_over_mtls_through_a_sidecar(self):
+        seen = set()
+        for _ in range(12):
+            answer = self.productpage()
+            hops = chain(answer)
+            # The first hop is productpage's own sidecar calling it: mTLS with its identity.
+            self.assertEqual(hops[0], ("productpage", "v1", SA("default", "bookinfo-productpage")))
+            self.assertEqual(hops[1][0], "reviews")
+            self.assertEqual(hops[1][2], SA("default", "bookinfo-productpage"))
+            details = [c for c in answer["calls"] if "details" in c["url"]][0]["answer"]
+            self.assertEqual(details["peer"], SA("default", "bookinfo-productpage"))
+            version = hops[1][1]
+            seen.add(version)
+            if version == "v1":
+                self.assertEqual(len(hops), 2)  # reviews v1 does not call ratings
+            else:
+                self.assertEqual(hops[2], ("ratings", "v1", SA("default", "bookinfo-reviews")))
+        # No VirtualService for reviews: every version gets traffic.
+        self.assertEqual(seen, {"v1", "v2", "v3"})
+
+    def test_through_the_ingress_gateway(self):
+        for _ in range(6):
+            answer = self.productpage(via="ingress")
+            self.assertEqual(answer["peer"], SA("istio-system", "istio-ingressgateway-service-account"))
+            hops = chain(answer)
+            if len(hops) == 3:
+                self.assertEqual(hops[2][2], SA("default", "bookinfo-reviews"))
+                return
+        self.fail("reviews v2/v3 never answered through the gateway")
+
+    def test_a_killed_app_is_restarted(self):
+        pid = self.mesh.pods["details-v1-0"]["pids"]["app"]
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any("details-v1-0 (app)" in e and "restarted" in e for e in self.mesh.errors):
+                break
+            time.sleep(0.1)
+        else:
+            self.fail("no restart reported: %s" % self.mesh.errors)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            answer = self.productpage()
+            details = [c for c in answer["calls"] if "details" in c["url"]][0]
+            if details.get("status") == 200:
+                return
+            time.sleep(0.2)
+        self.fail("details did not come back")
+
+
+class EditsAndStop(unittest.TestCase):
+    """On a copy of examples/bookinfo: routing samples and Deployment changes apply live, and
+    SIGTERM stops every process."""
+
+    def test_edits_apply_and_sigterm_stops_everything(self):
+        work = tempfile.mkdtemp(prefix="bookinfo-")
+        try:
+            directory = os.path.join(work, "bookinfo")
+            shutil.copytree(BOOKINFO, directory)
+            mesh = MeshUp(directory)
+            try:
+                mesh.wait_up(10)
+                outbound = mesh.pods["productpage-v1-0"]["outbound"]
+
+                def reviews_version(user=None):
+                    headers = {"end-user": user} if user else {}
+                    status, body = get(outbound, "/productpage", "productpage:9080", True, headers)
+                    self.assertEqual(status, 200, body)
+                    return chain(json.loads(body))[1][1]
+
+                # Istio's reviews-test-v2: jason (end-user header, forwarded by productpage) sees v2.
+                shutil.copy(os.path.join(directory, "samples", "virtual-service-reviews-test-v2.yaml"),
+                            os.path.join(directory, "networking"))
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    if all(reviews_version("jason") == "v2" for _ in range(4)) and \
+                            all(reviews_version() == "v1" for _ in range(4)):
+                        break
+                    time.sleep(0.2)
+                else:
+                    self.fail("the routing sample was not applied")
+
+                # reviews-v3 removed from the Deployments: its pod is stopped.
+                v3_pids = list(mesh.pods["reviews-v3-0"]["pids"].values())
+                path = os.path.join(directory, "bookinfo.yaml")
+                with open(path) as f:
+                    docs = f.read().split("\n---\n")
+                docs = [d for d in docs if "name: reviews-v3" not in d]
+                with open(path, "w") as f:
+                    f.write("\n---\n".join(docs))
+                mesh.wait_for(lambda l: "default/reviews-v3 removed" in l, 10)
+                deadline = time.monotonic() + 10
+                while any(alive(p) for p in v3_pids) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.assertFalse(any(alive(p) for p in v3_pids))
+
+                pids = [p for p in mesh.pids() if p not in v3_pids]
+                self.assertTrue(all(alive(p) for p in pids))
+                children = children_of(mesh.proc.pid)
+                mesh.proc.send_signal(signal.SIGTERM)
+                self.assertEqual(mesh.proc.wait(timeout=20), 0)
+                left = [p for p in set(pids + children) if alive(p)]
+                self.assertEqual(left, [], "processes left after SIGTERM")
+            finally:
+                mesh.stop()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+DEPLOYMENT = """apiVersion: v1
+kind: Service
+metadata:
+  name: svc{i}
+spec:
+  ports:
+  - port: 9080
+    name: http
+  selector:
+    app: svc{i}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc{i}-v1
+spec:
+  selector:
+    matchLabels:
+      app: svc{i}
+  template:
+    metadata:
+      labels:
+        app: svc{i}
+        version: v1
+    spec:
+      serviceAccountName: svc{i}
+      containers:
+      - name: app
+        image: mesh:0.1.0
+        command: [mesh, echo, --service, svc{i}{call}]
+        ports:
+        - containerPort: 9080
+"""
+
+
+class FiftyWorkloads(unittest.TestCase):
+    def test_fifty_workloads_start_and_report_memory(self):
+        work = tempfile.mkdtemp(prefix="mesh-up-50-")
+        try:
+            with open(os.path.join(work, "services.yaml"), "w") as f:
+                docs = []
+                for i in range(50):
+                    call = ", --call, http://svc%d:9080/" % (i + 1) if i < 49 else ""
+                    docs.append(DEPLOYMENT.format(i=i, call=call))
+                f.write("---\n".join(docs))
+            mesh = MeshUp(work, "--no-ingress")
+            try:
+                mesh.wait_up(90)
+                self.assertEqual(len(mesh.pods), 50)
+                # One request crosses the first ten services, hop by hop over mTLS.
+                status, body = get(mesh.pods["svc0-v1-0"]["outbound"], "/", "svc0:9080", proxy=True)
+                self.assertEqual(status, 200, body)
+                answer, depth = json.loads(body), 0
+                while answer["calls"] and depth < 49:
+                    call = answer["calls"][0]
+                    self.assertEqual(call.get("status"), 200, call)
+                    self.assertEqual(call["answer"]["peer"], SA("default", "svc%d" % depth))
+                    answer, depth = call["answer"], depth + 1
+                children = children_of(mesh.proc.pid)
+                self.assertEqual(len(children), 101)  # pilot, 50 sidecars, 50 apps
+                total = sum(rss_kib(p) for p in children)
+                sidecars = [p["pids"]["sidecar"] for p in mesh.info["pods"]]
+                apps = [p["pids"]["app"] for p in mesh.info["pods"]]
+                pss = sum(memory_kib(p, "Pss") for p in children)
+                print("\n50 workloads: up in %.1f s (mesh up's own count: %s); total RSS of the "
+                      "children %.1f MiB (pilot %.1f MiB, sidecars %.1f MiB, apps %.1f MiB), "
+                      "total PSS %.1f MiB; a request through %d hops" % (
+                          mesh.up_seconds,
+                          [l for l in mesh.output if l.startswith("mesh is up")][0].split("(")[1].split(")")[0],
+                          total / 1024, rss_kib(mesh.info["pilotPid"]) / 1024,
+                          sum(rss_kib(p) for p in sidecars) / 1024,
+                          sum(rss_kib(p) for p in apps) / 1024, pss / 1024, depth))
+                mesh.proc.send_signal(signal.SIGTERM)
+                self.assertEqual(mesh.proc.wait(timeout=30), 0)
+                self.assertEqual([p for p in children if alive(p)], [])
+            finally:
+                mesh.stop()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
