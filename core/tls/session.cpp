@@ -1,5 +1,6 @@
 #include "core/tls/session.h"
 
+#include <openssl/buf.h>
 #include <openssl/err.h>
 
 #include <cstring>
@@ -19,6 +20,25 @@ int sessionIndex() {
 }
 
 constexpr size_t kReadChunk = 16 * 1024;
+
+// BoringSSL's memory BIO keeps the largest size it ever reached (BIO_reset even clears all of
+// it, byte by byte): a connection that once carried a megabyte would hold a megabyte for
+// good, thousands of times over on a server. A drained buffer larger than this goes back to
+// the allocator; an idle connection then holds none.
+constexpr size_t kIdleBufferBytes = 4 * 1024;
+
+// Empties `bio`, giving its memory back when it grew past kIdleBufferBytes.
+void emptyBuffer(BIO* bio) {
+  BUF_MEM* mem = nullptr;
+  BIO_get_mem_ptr(bio, &mem);
+  if (mem != nullptr && mem->max > kIdleBufferBytes) {
+    if (BUF_MEM* fresh = BUF_MEM_new()) {
+      BIO_set_mem_buf(bio, fresh, BIO_CLOSE);  // frees the old one
+      return;
+    }
+  }
+  if (mem == nullptr || mem->length > 0) BIO_reset(bio);
+}
 
 // Reasons that mean "the peer (or we) refused an identity", as opposed to a broken peer.
 bool isAuthReason(const std::string& reason) {
@@ -68,7 +88,9 @@ Status TlsSession::receive(std::string_view ciphertext, std::string& plaintext) 
         static_cast<int>(ciphertext.size()))
       return failWith(sslError(Code::internal, "TLS input buffer"));
   }
-  return pump(plaintext);
+  Status s = pump(plaintext);
+  if (BIO_pending(in_) == 0) emptyBuffer(in_);
+  return s;
 }
 
 Status TlsSession::receiveEof() {
@@ -117,8 +139,18 @@ bool TlsSession::hasOutput() const { return BIO_pending(out_) > 0; }
 
 std::string TlsSession::takeOutput() {
   std::string out = bioContents(out_);
-  BIO_reset(out_);
+  emptyBuffer(out_);
   return out;
+}
+
+std::size_t TlsSession::bufferCapacity() const {
+  std::size_t total = 0;
+  for (BIO* bio : {in_, out_}) {
+    BUF_MEM* mem = nullptr;
+    BIO_get_mem_ptr(bio, &mem);
+    if (mem != nullptr) total += mem->max;
+  }
+  return total;
 }
 
 Status TlsSession::flushPending() {

@@ -63,6 +63,9 @@ class TlsSession {
   bool hasOutput() const;
   // Ciphertext (handshake, records, alerts) to put on the wire, oldest first.
   std::string takeOutput();
+  // Memory the session's input and output buffers hold. Given back once drained, so an idle
+  // connection holds at most a few KiB here whatever it carried before.
+  std::size_t bufferCapacity() const;
 
   // The first error (ok while none).
   const Status& failure() const { return failure_; }

@@ -10,31 +10,6 @@ namespace mesh::pilot {
 using core::Status;
 using nlohmann::json;
 
-namespace {
-
-// A snapshot can be megabytes; the TLS layer buffers what it encrypts in a memory BIO that
-// keeps its largest size for the life of the connection. Handing it slices of one TLS record
-// at most keeps that to ~16 KiB per proxy instead of the largest snapshot ever sent.
-constexpr std::size_t kWriteSlice = 16 * 1024;
-
-Status writeInSlices(core::Stream& stream, std::string frame, std::function<void()> written) {
-  if (frame.size() <= kWriteSlice) {
-    return stream.write(std::move(frame), [written](Status) { written(); });
-  }
-  auto shared = std::make_shared<const std::string>(std::move(frame));
-  for (std::size_t offset = 0; offset < shared->size(); offset += kWriteSlice) {
-    std::size_t n = std::min(kWriteSlice, shared->size() - offset);
-    core::ByteView slice(shared->data() + offset, n);
-    bool last = offset + n == shared->size();
-    Status s = stream.write(std::span<const core::ByteView>(&slice, 1),
-                            last ? core::DoneCallback([written, shared](Status) { written(); }) : nullptr);
-    if (!s.ok()) return s;
-  }
-  return {};
-}
-
-}  // namespace
-
 // One proxy connection: TLS handshake (with a deadline), hello (with a deadline), then acks.
 class DiscoveryServer::Connection final : private core::FramedConnection::Handler {
  public:
@@ -147,7 +122,11 @@ class DiscoveryServer::Connection final : private core::FramedConnection::Handle
         std::move(hello->proxy), hello->delta,
         [framed, alive = std::weak_ptr<bool>(alive_)](std::string frame, std::function<void()> written) {
           if (alive.expired() || !framed->isOpen()) return false;
-          return writeInSlices(framed->stream(), std::move(frame), std::move(written)).ok();
+          // core/tls gives back the buffers a large write used once it is on the wire, so
+          // a snapshot of any size is written whole.
+          return framed->stream()
+              .write(std::move(frame), [written = std::move(written)](Status) { written(); })
+              .ok();
         });
   }
 
