@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/base/log.h"
+#include "core/base/resident.h"
 #include "core/loop/signals.h"
 #include "core/loop/timer.h"
 #include "proxy/admin/admin_server.h"
@@ -456,6 +457,9 @@ int ProxyServer::run() {
 
   for (auto& w : s.workers) w->start();
   s.ready = true;
+  // Flag and config parsing touched code the sidecar will not run again: let it go.
+  size_t released = core::releaseStartupPages();
+  LOG_DEBUG("proxy", "released ", released / 1024, " kB of startup pages");
   if (s.identity) {
     // Pilot is asked only once there is a certificate to present to it.
     s.identity->onFirstCertificate([&s] {
