@@ -77,8 +77,9 @@ class MeshUp:
         self.state = tempfile.mkdtemp(prefix="mesh-up-test-")
         self.started = time.monotonic()
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        where = [directory] if directory else []
         self.proc = subprocess.Popen(
-            [MESH, "up", directory, "--ingress-port", "0", "--state-dir", self.state,
+            [MESH, "up", *where, "--ingress-port", "0", "--state-dir", self.state,
              "--grace-ms", "3000", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = queue.Queue()
@@ -301,6 +302,26 @@ class EditsAndStop(unittest.TestCase):
                 mesh.stop()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+class BuiltInDemo(unittest.TestCase):
+    def test_without_a_directory_the_built_in_bookinfo_runs(self):
+        mesh = MeshUp(None)
+        try:
+            mesh.wait_up(10)
+            self.assertIn("the built-in Bookinfo demo", mesh.output[0])
+            self.assertEqual(len(mesh.pods), 7)
+            # Written out where it can be read and edited, samples included.
+            demo = os.path.join(mesh.state, "bookinfo")
+            self.assertTrue(os.path.exists(os.path.join(demo, "networking", "bookinfo-gateway.yaml")))
+            self.assertTrue(os.path.exists(os.path.join(demo, "samples", "virtual-service-all-v1.yaml")))
+            status, body = get(mesh.info["ingress"]["8080"], "/productpage", "localhost")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["service"], "productpage")
+            mesh.proc.send_signal(signal.SIGINT)
+            self.assertEqual(mesh.proc.wait(timeout=20), 0)
+        finally:
+            mesh.stop()
 
 
 DEPLOYMENT = """apiVersion: v1

@@ -1,0 +1,708 @@
+#include "cmd/up/local_mesh.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ca/root_store.h"
+#include "ca/token.h"
+#include "cmd/echo/fetch.h"
+#include "cmd/up/config_mirror.h"
+#include "cmd/up/embedded.h"
+#include "cmd/up/free_ports.h"
+#include "cmd/up/launch.h"
+#include "cmd/up/supervised.h"
+#include "cmd/up/table.h"
+#include "cmd/up/workload.h"
+#include "core/base/clock.h"
+#include "core/config/loader.h"
+#include "core/loop/fs_watch.h"
+#include "core/loop/resolver.h"
+#include "core/loop/signals.h"
+#include "core/loop/timer.h"
+#include "core/tls/spiffe.h"
+
+namespace mesh::cmd::up {
+
+namespace fs = std::filesystem;
+using core::Result;
+using core::Status;
+
+namespace {
+
+constexpr auto kPilotStartLimit = std::chrono::seconds(30);
+constexpr auto kProbeEvery = std::chrono::milliseconds(100);
+constexpr auto kDebounce = std::chrono::milliseconds(200);
+constexpr auto kTokenLifetime = std::chrono::hours(1);
+constexpr auto kWaitNote = std::chrono::seconds(15);
+
+// One pod: its sidecar and its app (the ingress gateway is a pod without an app).
+struct PodRun {
+  Pod pod;
+  std::string identity;
+  std::unique_ptr<Supervised> sidecar;
+  std::unique_ptr<Supervised> app;
+  bool ready = false;
+};
+
+struct WorkloadRun {
+  Workload workload;
+  std::vector<std::unique_ptr<PodRun>> pods;
+};
+
+std::string url(std::uint32_t port, const std::string& path = "") {
+  return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+// Whether 127.0.0.1:port can be bound now (SO_REUSEADDR, as the proxy's listeners use).
+bool portIsFree(std::uint32_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return free;
+}
+
+bool writePrivateFile(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out || !(out << text << "\n") || !out.flush()) return false;
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+std::map<std::string, std::string> specLabels(const nlohmann::json& j) {
+  std::map<std::string, std::string> out;
+  if (!j.is_object()) return out;
+  for (const auto& [k, v] : j.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+struct LocalMesh::State {
+  core::Loop& loop;
+  UpOptions options;
+  fs::path stateDir, dir, mirror, logs, tokenDir, caDir;
+  bool ownsStateDir = false;
+  FreePorts ports;
+  core::Resolver resolver;
+  ControlPlane control;
+  std::uint32_t caPort = 0, pilotPort = 0, monitorPort = 0;
+  std::unique_ptr<Supervised> pilot;
+  std::unique_ptr<ca::TokenSigner> tokens;
+  std::map<std::string, std::unique_ptr<WorkloadRun>> running;
+  std::vector<std::unique_ptr<WorkloadRun>> retiring;  // being stopped
+  Workload ingressWorkload;
+  std::unique_ptr<PodRun> ingress;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> ingressPorts;  // Gateway port -> local
+  std::map<PodRun*, std::unique_ptr<echo::Fetch>> probes;
+  std::map<fs::path, std::unique_ptr<core::FsWatch>> watches;
+  core::Timer pilotWait, probeTimer, debounce;
+  core::Signal sigint, sigterm;
+  std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
+  bool up = false;
+  bool waitNoted = false;
+  bool stopping = false;
+  int exitCode = 0;
+
+  State(core::Loop& l, UpOptions o)
+      : loop(l),
+        options(std::move(o)),
+        resolver(l),
+        pilotWait(l),
+        probeTimer(l),
+        debounce(l),
+        sigint(l),
+        sigterm(l) {}
+
+  void say(const std::string& line) {
+    std::fprintf(options.out, "%s\n", line.c_str());
+    std::fflush(options.out);
+  }
+  void report(const std::string& name, const std::string& what) {
+    std::fprintf(stderr, "mesh up: %s %s\n", name.c_str(), what.c_str());
+  }
+  int fail(const std::string& why) {
+    std::fprintf(stderr, "mesh up: %s\n", why.c_str());
+    return 1;
+  }
+
+  // --- set-up -------------------------------------------------------------------------
+
+  Status prepareDirectories() {
+    std::error_code ec;
+    if (options.stateDir.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mesh-up-XXXXXX";
+      std::vector<char> buf(pattern.begin(), pattern.end());
+      buf.push_back('\0');
+      if (!::mkdtemp(buf.data())) return core::error(core::Code::internal, "cannot create a state directory");
+      stateDir = buf.data();
+      ownsStateDir = true;
+    } else {
+      stateDir = fs::absolute(options.stateDir, ec);
+      fs::create_directories(stateDir, ec);
+      if (ec) return core::error(core::Code::invalid, stateDir.string() + ": " + ec.message());
+      // The config copy and the tokens belong to this run; the CA's keys are kept.
+      fs::remove_all(stateDir / "config", ec);
+      fs::remove_all(stateDir / "tokens", ec);
+    }
+    mirror = stateDir / "config";
+    logs = stateDir / "logs";
+    tokenDir = stateDir / "tokens";
+    caDir = stateDir / "ca";
+    for (const auto& d : {mirror, logs, tokenDir}) fs::create_directories(d, ec);
+    ::chmod(tokenDir.c_str(), 0700);
+    if (options.dir.empty()) {
+      // The built-in demo, written out so that it can be looked at and edited while it runs.
+      dir = stateDir / "bookinfo";
+      for (const auto& file : embeddedBookinfo()) {
+        fs::path path = dir / std::string(file.name);
+        fs::create_directories(path.parent_path(), ec);
+        std::ofstream out(path, std::ios::trunc);
+        out << file.text;
+        if (!out) return core::error(core::Code::internal, "cannot write " + path.string());
+      }
+    } else {
+      dir = fs::absolute(options.dir, ec);
+      if (!fs::is_directory(dir, ec)) return core::error(core::Code::invalid, options.dir + ": not a directory");
+    }
+    return {};
+  }
+
+  Status startPilot() {
+    for (auto* port : {&caPort, &pilotPort, &monitorPort}) {
+      auto p = ports.take();
+      if (!p.ok()) return p.status();
+      *port = *p;
+    }
+    control.self = options.self;
+    control.caAddress = "127.0.0.1:" + std::to_string(caPort);
+    control.caRoot = (caDir / "trust-bundle.pem").string();
+    control.pilotAddress = "127.0.0.1:" + std::to_string(pilotPort);
+    fs::path out = logs / "pilot.out";
+    pilot = std::make_unique<Supervised>(
+        loop, "pilot",
+        [this, out]() -> Result<core::ProcessOptions> {
+          core::ProcessOptions o;
+          o.file = options.self;
+          o.args = {"pilot", "--config-dir", mirror.string(), "--ca-data-dir", caDir.string(),
+                    "--ca-listen", control.caAddress, "--listen", control.pilotAddress,
+                    "--monitor", "127.0.0.1:" + std::to_string(monitorPort),
+                    "--trust-domain", options.trustDomain, "--debounce-after", "50ms",
+                    "--endpoint-grace", "2s"};
+          o.env = childEnvironment(options.environment, {});
+          o.out = core::Stdio::file(out.string());
+          o.err = core::Stdio::file((logs / "pilot.log").string(), true);
+          return o;
+        },
+        [this](const std::string& n, const std::string& w) { report(n, w); });
+    if (Status s = pilot->start(); !s.ok()) return s;
+    // Pilot says "listening ..." once its CA has issued its own certificate.
+    auto deadline = std::chrono::steady_clock::now() + kPilotStartLimit;
+    pilotWait.startRepeating(std::chrono::milliseconds(50), [this, out, deadline] {
+      std::ifstream in(out);
+      std::string line;
+      while (std::getline(in, line)) {
+        if (line.rfind("listening ", 0) == 0) {
+          pilotWait.stop();
+          return onPilotUp();
+        }
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        pilotWait.stop();
+        exitCode = fail("pilot did not start in 30 s; see " + (logs / "pilot.log").string());
+        stopAll();
+      }
+    });
+    return {};
+  }
+
+  void onPilotUp() {
+    auto key = ca::loadOrCreateTokenKey(caDir.string());
+    if (!key.ok()) {
+      exitCode = fail("the CA's token key: " + key.status().message());
+      return stopAll();
+    }
+    tokens = std::make_unique<ca::TokenSigner>(*key);
+    say("pilot " + control.pilotAddress + ", ca " + control.caAddress + ", monitoring " +
+        url(monitorPort, "/debug/syncz"));
+    reload();
+    if (options.ingress) startIngress();
+    probeTimer.startRepeating(kProbeEvery, [this] { probe(); });
+  }
+
+  // --- pods -----------------------------------------------------------------------------
+
+  Result<std::string> tokenFileFor(const Workload& w, const std::string& podName) {
+    auto id = core::SpiffeId::make(options.trustDomain, w.ns, w.serviceAccount);
+    if (!id.ok()) return id.status();
+    auto token = tokens->create(*id, kTokenLifetime, core::Clock::real());
+    if (!token.ok()) return token.status();
+    fs::path path = tokenDir / (podName + "." + w.ns + ".token");
+    if (!writePrivateFile(path, *token)) return core::error(core::Code::internal, "cannot write " + path.string());
+    return path.string();
+  }
+
+  core::Result<core::ProcessOptions> logged(core::ProcessOptions o, const std::string& name) {
+    std::string log = (logs / (name + ".log")).string();
+    o.out = core::Stdio::file(log, true);
+    o.err = core::Stdio::file(log, true);
+    return o;
+  }
+
+  Status takePorts(PodPorts& p, bool withApp) {
+    std::vector<std::uint32_t*> wanted = {&p.admin, &p.readiness};
+    if (withApp) {
+      wanted.push_back(&p.app);
+      wanted.push_back(&p.sidecar);
+      wanted.push_back(&p.outbound);
+    }
+    for (auto* port : wanted) {
+      auto taken = ports.take();
+      if (!taken.ok()) return taken.status();
+      *port = *taken;
+    }
+    return {};
+  }
+
+  void releasePorts(const PodPorts& p) {
+    for (auto port : {p.app, p.sidecar, p.outbound, p.admin, p.readiness}) {
+      if (port) ports.release(port);
+    }
+  }
+
+  std::unique_ptr<PodRun> startPod(const Workload& w, int replica) {
+    auto run = std::make_unique<PodRun>();
+    PodRun* pr = run.get();
+    pr->pod.name = w.name + "-" + std::to_string(replica);
+    pr->pod.workload = &w;
+    pr->identity = "spiffe://" + options.trustDomain + "/ns/" + w.ns + "/sa/" + w.serviceAccount;
+    if (Status s = takePorts(pr->pod.ports, true); !s.ok()) {
+      report(pr->pod.name, "cannot start: " + s.message());
+      return nullptr;
+    }
+    auto reportFn = [this](const std::string& n, const std::string& what) { report(n, what); };
+    pr->sidecar = std::make_unique<Supervised>(
+        loop, pr->pod.name + " (sidecar)",
+        [this, pr]() -> Result<core::ProcessOptions> {
+          auto token = tokenFileFor(*pr->pod.workload, pr->pod.name);
+          if (!token.ok()) return token.status();
+          core::ProcessOptions o;
+          o.file = options.self;
+          o.args = sidecarArgs(pr->pod, control, *token);
+          o.env = childEnvironment(options.environment, {});
+          return logged(std::move(o), pr->pod.name + ".sidecar");
+        },
+        reportFn);
+    pr->app = std::make_unique<Supervised>(
+        loop, pr->pod.name + " (app)",
+        [this, pr]() -> Result<core::ProcessOptions> {
+          auto env = podEnv(pr->pod);
+          auto argv = appArgv(pr->pod, options.self, env);
+          core::ProcessOptions o;
+          o.file = argv.front();
+          o.args.assign(argv.begin() + 1, argv.end());
+          o.env = childEnvironment(options.environment, env);
+          o.cwd = dir.string();
+          return logged(std::move(o), pr->pod.name + ".app");
+        },
+        reportFn);
+    for (auto* child : {pr->sidecar.get(), pr->app.get()}) {
+      if (Status s = child->start(); !s.ok()) report(child->name(), "cannot start: " + s.message());
+    }
+    return run;
+  }
+
+  void startWorkload(const Workload& w) {
+    auto run = std::make_unique<WorkloadRun>();
+    run->workload = w;
+    for (int i = 0; i < w.replicas; ++i) {
+      if (auto pod = startPod(run->workload, i)) run->pods.push_back(std::move(pod));
+    }
+    running[w.key()] = std::move(run);
+  }
+
+  // Stops a workload's pods; the WorkloadRun goes once the last process is gone.
+  void retire(std::unique_ptr<WorkloadRun> run) {
+    WorkloadRun* raw = run.get();
+    retiring.push_back(std::move(run));
+    auto left = std::make_shared<int>(0);
+    auto finished = [this, raw, left] {
+      if (--*left > 0) return;
+      for (auto it = retiring.begin(); it != retiring.end(); ++it) {
+        if (it->get() != raw) continue;
+        for (auto& pod : raw->pods) {
+          probes.erase(pod.get());
+          releasePorts(pod->pod.ports);
+        }
+        core::deferredDelete(loop, std::move(*it));
+        retiring.erase(it);
+        return;
+      }
+    };
+    *left = static_cast<int>(raw->pods.size()) * 2;
+    if (*left == 0) {
+      ++*left;
+      return finished();
+    }
+    for (auto& pod : raw->pods) {
+      probes.erase(pod.get());
+      pod->app->stop(options.grace, finished);
+      pod->sidecar->stop(options.grace, finished);
+    }
+  }
+
+  void startIngress() {
+    ingressWorkload.name = "istio-ingressgateway";
+    ingressWorkload.ns = "istio-system";
+    ingressWorkload.serviceAccount = "istio-ingressgateway-service-account";
+    ingressWorkload.labels = {{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}};
+    ingress = std::make_unique<PodRun>();
+    PodRun* pr = ingress.get();
+    pr->pod.name = "istio-ingressgateway";
+    pr->pod.workload = &ingressWorkload;
+    pr->identity = "spiffe://" + options.trustDomain + "/ns/istio-system/sa/" + ingressWorkload.serviceAccount;
+    if (Status s = takePorts(pr->pod.ports, false); !s.ok()) {
+      report("ingress gateway", "cannot start: " + s.message());
+      ingress.reset();
+      return;
+    }
+    pr->sidecar = std::make_unique<Supervised>(
+        loop, "istio-ingressgateway",
+        [this, pr]() -> Result<core::ProcessOptions> {
+          auto token = tokenFileFor(ingressWorkload, pr->pod.name);
+          if (!token.ok()) return token.status();
+          const auto& p = pr->pod.ports;
+          core::ProcessOptions o;
+          o.file = options.self;
+          o.args = {"proxy", "--gateway", "--gateway-address", "127.0.0.1",
+                    "--ca-address", control.caAddress, "--ca-root", control.caRoot,
+                    "--token-file", *token, "--pilot-address", control.pilotAddress,
+                    "--namespace", ingressWorkload.ns, "--service-account", ingressWorkload.serviceAccount,
+                    "--node", "istio-ingressgateway." + ingressWorkload.ns,
+                    "--admin", "127.0.0.1:" + std::to_string(p.admin),
+                    "--readiness", "127.0.0.1:" + std::to_string(p.readiness),
+                    "--concurrency", "1", "--drain-seconds", "1"};
+          for (const auto& [k, v] : ingressWorkload.labels) {
+            o.args.push_back("--label");
+            o.args.push_back(k + "=" + v);
+          }
+          for (const auto& [from, to] : ingressPorts) {
+            o.args.push_back("--listener-port");
+            o.args.push_back(std::to_string(from) + "=127.0.0.1:" + std::to_string(to));
+          }
+          o.env = childEnvironment(options.environment, {});
+          return logged(std::move(o), "istio-ingressgateway");
+        },
+        [this](const std::string& n, const std::string& w) { report(n, w); });
+    if (Status s = pr->sidecar->start(); !s.ok()) report("istio-ingressgateway", "cannot start: " + s.message());
+  }
+
+  // The ports of the Gateways that select the ingress gateway: the first is served on
+  // --ingress-port, the others on free ports. Decided once, when the ingress starts.
+  void planIngressPorts(const std::vector<core::config::Resource>& resources) {
+    if (!ingressPorts.empty()) return;
+    std::map<std::string, std::string> labels = {{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}};
+    std::set<std::uint32_t> seen;
+    for (const auto& r : resources) {
+      if (r.kind != "Gateway") continue;
+      bool selects = true;
+      for (const auto& [k, v] : specLabels(r.spec.value("selector", nlohmann::json::object()))) {
+        auto it = labels.find(k);
+        selects = selects && it != labels.end() && it->second == v;
+      }
+      const auto& servers = r.spec.value("servers", nlohmann::json::array());
+      if (!selects || !servers.is_array()) continue;
+      for (const auto& server : servers) {
+        auto number = server.value("port", nlohmann::json::object()).value("number", 0u);
+        if (number == 0 || !seen.insert(number).second) continue;
+        std::uint32_t local = 0;
+        if (ingressPorts.empty() && options.ingressPort != 0) {
+          local = options.ingressPort;
+          if (!portIsFree(local)) {
+            auto p = ports.take();
+            local = p.ok() ? *p : 0;
+            report("ingress", "127.0.0.1:" + std::to_string(options.ingressPort) +
+                                  " is in use; serving Gateway port " + std::to_string(number) +
+                                  " on " + std::to_string(local) + " instead (see --ingress-port)");
+          }
+        } else if (auto p = ports.take(); p.ok()) {
+          local = *p;
+        }
+        if (local) ingressPorts.emplace_back(number, local);
+      }
+    }
+  }
+
+  // --- following the directory ----------------------------------------------------------
+
+  void reload() {
+    MirrorResult mirrored = syncMirror(dir, mirror);
+    for (const auto& e : mirrored.errors) report("config", e);
+    watch(mirrored.watched);
+    core::config::LoadResult loaded = core::config::loadPath(mirror);
+    if (options.ingress) planIngressPorts(loaded.resources);
+    WorkloadSet set = extractWorkloads(loaded.resources);
+    for (const auto& e : set.errors) report("config", e);
+    std::set<std::string> wanted;
+    for (const auto& w : set.workloads) {
+      wanted.insert(w.key());
+      auto it = running.find(w.key());
+      if (it != running.end() && it->second->workload.fingerprint() == w.fingerprint()) continue;
+      if (it != running.end()) {
+        if (up) say("workload " + w.key() + " changed: restarting its pods");
+        retire(std::move(it->second));
+        running.erase(it);
+      } else if (up) {
+        say("workload " + w.key() + " added");
+      }
+      startWorkload(w);
+    }
+    for (auto it = running.begin(); it != running.end();) {
+      if (wanted.count(it->first)) {
+        ++it;
+        continue;
+      }
+      say("workload " + it->first + " removed");
+      retire(std::move(it->second));
+      it = running.erase(it);
+    }
+  }
+
+  void watch(const std::vector<fs::path>& dirs) {
+    std::set<fs::path> wanted(dirs.begin(), dirs.end());
+    for (auto it = watches.begin(); it != watches.end();) {
+      it = wanted.count(it->first) ? std::next(it) : watches.erase(it);
+    }
+    for (const auto& d : dirs) {
+      if (watches.count(d)) continue;
+      auto w = std::make_unique<core::FsWatch>(loop);
+      Status s = w->start(d.string(), [this](const core::FsChange&) {
+        if (!stopping) debounce.start(kDebounce, [this] { reload(); });
+      });
+      if (s.ok()) watches.emplace(d, std::move(w));
+    }
+  }
+
+  // --- readiness ------------------------------------------------------------------------
+
+  std::vector<PodRun*> pods() {
+    std::vector<PodRun*> out;
+    for (auto& [key, run] : running) {
+      for (auto& pod : run->pods) out.push_back(pod.get());
+    }
+    if (ingress) out.push_back(ingress.get());
+    return out;
+  }
+
+  void probe() {
+    bool all = true;
+    for (PodRun* pr : pods()) {
+      if (pr->ready) continue;
+      all = false;
+      if (probes.count(pr)) continue;
+      echo::FetchRequest request;
+      request.url.host = "127.0.0.1";
+      request.url.port = static_cast<std::uint16_t>(pr->pod.ports.readiness);
+      request.url.authority = "127.0.0.1:" + std::to_string(pr->pod.ports.readiness);
+      request.url.target = "/healthz/ready";
+      request.timeout = std::chrono::seconds(1);
+      auto fetch = std::make_unique<echo::Fetch>(loop, resolver, std::move(request),
+                                                 [this, pr](echo::FetchResult r) {
+                                                   if (r.status == 200) onReady(*pr);
+                                                   probes.erase(pr);
+                                                 });
+      fetch->start();
+      probes[pr] = std::move(fetch);
+    }
+    if (all && !up) return onAllReady();
+    if (!up && !waitNoted && std::chrono::steady_clock::now() - startedAt > kWaitNote) {
+      waitNoted = true;
+      std::string names;
+      for (PodRun* pr : pods()) {
+        if (!pr->ready) names += (names.empty() ? "" : ", ") + pr->pod.name;
+      }
+      report("still waiting for", names + " to be ready; logs in " + logs.string());
+    }
+  }
+
+  void onReady(PodRun& pr) {
+    pr.ready = true;
+    if (up) {
+      say(pr.pod.name + " is ready: app " + url(pr.pod.ports.app) + ", admin " + url(pr.pod.ports.admin));
+      writeStateFile();
+    }
+  }
+
+  void onAllReady() {
+    up = true;
+    std::vector<TableRow> rows;
+    for (PodRun* pr : pods()) {
+      const auto& p = pr->pod.ports;
+      std::string app = pr == ingress.get()
+                            ? (ingressPorts.empty() ? "-" : url(ingressPorts.front().second))
+                            : url(p.app);
+      rows.push_back({pr->pod.name, pr->pod.workload->ns, pr->identity, app, url(p.admin),
+                      url(p.admin, "/stats/prometheus")});
+    }
+    say(formatTable(rows));
+    if (ingress && !ingressPorts.empty()) {
+      for (const auto& [from, to] : ingressPorts) {
+        say("ingress: Gateway port " + std::to_string(from) + " is served on " + url(to));
+      }
+    }
+    writeStateFile();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", seconds);
+    say(std::string("mesh is up (") + took + " s); state and logs in " + stateDir.string() +
+        "; Ctrl-C stops it");
+  }
+
+  // mesh-up.json: every process and port, for scripts and tests.
+  void writeStateFile() {
+    nlohmann::json list = nlohmann::json::array();
+    for (PodRun* pr : pods()) {
+      const auto& p = pr->pod.ports;
+      list.push_back({{"name", pr->pod.name},
+                      {"namespace", pr->pod.workload->ns},
+                      {"identity", pr->identity},
+                      {"gateway", pr == ingress.get()},
+                      {"ready", pr->ready},
+                      {"app", p.app},
+                      {"sidecar", p.sidecar},
+                      {"outbound", p.outbound},
+                      {"admin", p.admin},
+                      {"readiness", p.readiness},
+                      {"pids", {{"sidecar", pr->sidecar ? pr->sidecar->pid() : 0},
+                                {"app", pr->app ? pr->app->pid() : 0}}}});
+    }
+    nlohmann::json ingressJson = nlohmann::json::object();
+    for (const auto& [from, to] : ingressPorts) ingressJson[std::to_string(from)] = to;
+    nlohmann::json state = {{"pilot", control.pilotAddress},
+                            {"ca", control.caAddress},
+                            {"monitor", "127.0.0.1:" + std::to_string(monitorPort)},
+                            {"pilotPid", pilot ? pilot->pid() : 0},
+                            {"mesh", getpid()},
+                            {"dir", dir.string()},
+                            {"ingress", ingressJson},
+                            {"pods", list}};
+    fs::path path = stateDir / "mesh-up.json";
+    std::ofstream out(path.string() + ".tmp", std::ios::trunc);
+    out << state.dump(2) << "\n";
+    out.close();
+    std::error_code ec;
+    fs::rename(path.string() + ".tmp", path, ec);
+  }
+
+  // --- stopping -------------------------------------------------------------------------
+
+  void stopAll() {
+    if (stopping) {
+      // A second Ctrl-C: no more waiting.
+      for (PodRun* pr : pods()) {
+        if (pr->app) pr->app->kill();
+        if (pr->sidecar) pr->sidecar->kill();
+      }
+      if (pilot) pilot->kill();
+      loop.stop();
+      return;
+    }
+    stopping = true;
+    say("stopping");
+    debounce.stop();
+    pilotWait.stop();
+    probeTimer.stop();
+    probes.clear();
+    watches.clear();
+    auto left = std::make_shared<int>(1);
+    auto finished = [this, left] {
+      if (--*left == 0) stopPilot();
+    };
+    for (PodRun* pr : pods()) {
+      for (auto* child : {pr->app.get(), pr->sidecar.get()}) {
+        if (!child) continue;
+        ++*left;
+        child->stop(options.grace, finished);
+      }
+    }
+    for (auto& run : retiring) {
+      for (auto& pod : run->pods) {
+        for (auto* child : {pod->app.get(), pod->sidecar.get()}) {
+          ++*left;
+          child->stop(options.grace, finished);
+        }
+      }
+    }
+    finished();
+  }
+
+  void stopPilot() {
+    if (!pilot) return loop.stop();
+    pilot->stop(options.grace, [this] { loop.stop(); });
+  }
+};
+
+LocalMesh::LocalMesh(core::Loop& loop, UpOptions options)
+    : state_(std::make_unique<State>(loop, std::move(options))) {}
+
+LocalMesh::~LocalMesh() {
+  if (!state_) return;
+  State& s = *state_;
+  // Children still running are killed and reaped by their Process objects.
+  s.probes.clear();
+  s.watches.clear();
+  s.running.clear();
+  s.retiring.clear();
+  s.ingress.reset();
+  s.pilot.reset();
+  if (s.ownsStateDir) {
+    std::error_code ec;
+    fs::remove_all(s.stateDir, ec);
+  }
+}
+
+int LocalMesh::run() {
+  State& s = *state_;
+  if (Status st = s.prepareDirectories(); !st.ok()) return s.fail(st.message());
+  (void)s.sigint.start(SIGINT, [&s](int) { s.stopAll(); });
+  (void)s.sigterm.start(SIGTERM, [&s](int) { s.stopAll(); });
+  s.say("mesh up: " + s.dir.string() + (s.options.dir.empty() ? " (the built-in Bookinfo demo)" : ""));
+  if (Status st = s.startPilot(); !st.ok()) return s.fail("starting pilot: " + st.message());
+  s.loop.run();
+  s.sigint.stop();
+  s.sigterm.stop();
+  s.debounce.stop();
+  s.pilotWait.stop();
+  s.probeTimer.stop();
+  if (s.exitCode == 0) s.say("stopped");
+  return s.exitCode;
+}
+
+}  // namespace mesh::cmd::up
