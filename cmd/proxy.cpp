@@ -26,6 +26,7 @@ struct ProxyFlags {
   std::vector<std::string> listenerPorts;
   std::vector<std::string> appPorts;
   std::string workload;
+  std::string accessLogFormat = "text";
 };
 
 // A flag, else the environment variable (Kubernetes' downward API sets these), else "".
@@ -92,6 +93,10 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");
+  sub->add_option("--access-log-format", flags->accessLogFormat,
+                  "text (Envoy's default format) or json (Istio's JSON encoding)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("--namespace", flags->ns, "This workload's namespace (default: $POD_NAMESPACE)");
   sub->add_option("--label", flags->labels, "This workload's labels, key=value (repeatable)");
   sub->add_option("--request-headers-timeout-ms", flags->server.proxy.requestHeadersTimeoutMs,
@@ -161,6 +166,9 @@ void addProxy(CLI::App& app, Context& ctx) {
       }
     }
     flags->server.proxy.accessLog = accessLog;
+    flags->server.proxy.accessLogFormat = flags->accessLogFormat == "json"
+                                              ? proxy::telemetry::AccessLogFormat::json
+                                              : proxy::telemetry::AccessLogFormat::text;
     std::string workload = flags->workload;
     if (workload.empty()) workload = proxy::telemetry::workloadFromPodName(flagOrEnv("", "POD_NAME"));
     if (workload.empty()) workload = account;

@@ -11,6 +11,7 @@
 #include "proxy/http/http_connection.h"
 #include "proxy/http/response_flags.h"
 #include "proxy/http/router_filter.h"
+#include "proxy/telemetry/access_log.h"
 
 namespace mesh::proxy {
 
@@ -308,31 +309,38 @@ void ActiveRequest::writeAccessLog() {
   recordMetrics();
   std::FILE* log = worker_.options.accessLog;
   if (!log) return;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - startTime_)
-                .count();
-  auto id = state_.headers.get("x-request-id");
-  auto epochMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  auto quoted = [](std::string& out, std::string_view v) {
-    out.append(" \"").append(v.empty() ? std::string_view("-") : v).append("\"");
+  auto now = std::chrono::steady_clock::now();
+  bool upstreamAnswered = !upstreamHost_.empty() && responseStarted_;
+  auto header = [this](std::string_view name) {
+    return state_.headers.get(name).value_or(std::string_view());
   };
-  // [time] "METHOD path HTTP/1.x" status flags bytes-in bytes-out ms "upstream host"
-  // "cluster" "x-request-id" "authority" "client"
-  std::string line;
-  line.append("[").append(std::to_string(epochMs)).append("] \"");
-  line.append(state_.methodName).append(" ").append(state_.path).append(" HTTP/1.");
-  line.append(std::to_string(state_.version.minor)).append("\" ");
-  line.append(std::to_string(status_)).append(" ").append(responseFlagsString(flags_));
-  line.append(" ").append(std::to_string(bytesReceived_)).append(" ");
-  line.append(std::to_string(bytesSent_)).append(" ").append(std::to_string(ms));
-  quoted(line, upstreamHost_);
-  quoted(line, upstreamCluster_);
-  quoted(line, id ? *id : std::string_view());
-  quoted(line, state_.authority);
-  quoted(line, state_.peer.toString());
-  line.append("\n");
+  std::string remote = state_.peer.toString();
+  telemetry::AccessLogEntry e;
+  e.start = std::chrono::system_clock::now() -
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(now - startTime_);
+  e.method = state_.methodName;
+  e.path = state_.path;
+  e.protocol = state_.version.minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  e.status = status_;
+  e.flags = flags_;
+  e.details = telemetry::responseCodeDetails(status_, flags_, upstreamAnswered);
+  e.bytesReceived = bytesReceived_;
+  e.bytesSent = bytesSent_;
+  e.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(now - startTime_).count();
+  if (e.details == "via_upstream") {
+    e.upstreamServiceTimeMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  telemetry_.responseHeadAt() - startTime_)
+                                  .count();
+  }
+  e.forwardedFor = header("x-forwarded-for");
+  e.userAgent = header("user-agent");
+  e.requestId = header("x-request-id");
+  e.authority = state_.authority;
+  e.upstreamHost = upstreamHost_;
+  e.upstreamCluster = upstreamCluster_;
+  e.downstreamRemoteAddress = remote;
+  if (route_) e.routeName = route_.route->config->name;
+  std::string line = telemetry::formatAccessLog(e, worker_.options.accessLogFormat);
   std::fwrite(line.data(), 1, line.size(), log);
   std::fflush(log);
 }

@@ -16,6 +16,7 @@
 #include "proxy/server/cluster_table.h"
 #include "proxy/server/proxy_stats.h"
 #include "proxy/server/runtime_config.h"
+#include "proxy/telemetry/access_log.h"
 #include "proxy/telemetry/istio_metrics.h"
 
 namespace mesh::proxy {
@@ -29,6 +30,7 @@ struct ProxyOptions {
   uint32_t idleTimeoutMs = 300'000;           // a quiet keep-alive client connection closes
   size_t retryBufferBytes = 64 * 1024;        // request bodies up to this are kept for retries
   std::FILE* accessLog = nullptr;             // null: no access log
+  telemetry::AccessLogFormat accessLogFormat = telemetry::AccessLogFormat::text;
   // The workload's certificate and TLS contexts (proxy/mtls); null: no TLS at all.
   std::shared_ptr<TransportSecurity> security;
 };

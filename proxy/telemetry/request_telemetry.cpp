@@ -50,6 +50,7 @@ void RequestTelemetry::onUpstream(core::http::HeaderMap& headers,
 }
 
 void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics) {
+  responseAt_ = std::chrono::steady_clock::now();
   if (inbound_) {
     headers.remove(kPeerMetadataHeader);  // an app cannot speak for the sidecar
     if (mtls_ && !metrics.selfHeader().empty()) headers.set(kPeerMetadataHeader, metrics.selfHeader());

@@ -8,6 +8,7 @@
 // Owned by the ActiveRequest; holds the destination cluster alive as long as the request.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ class RequestTelemetry {
   void onUpstreamHost(const Host& host) { hostIdentity_ = host.config.identity; }
   // The response head on its way to the client (an upstream answer or a local reply).
   void onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics);
+  // When the response head was ready (for the access log's upstream service time).
+  std::chrono::steady_clock::time_point responseHeadAt() const { return responseAt_; }
   // `record` has the outcome (status, flags, duration, bytes); the rest is filled in here.
   void record(WorkerMetrics& metrics, HttpRecord record, std::string_view authority) const;
 
@@ -43,6 +46,7 @@ class RequestTelemetry {
   std::string peerPrincipal_;  // inbound: the client's SPIFFE id
   std::string_view hostIdentity_;  // outbound: points into cluster_'s host
   std::shared_ptr<const ClusterInfo> cluster_;
+  std::chrono::steady_clock::time_point responseAt_{};
 };
 
 }  // namespace mesh::proxy::telemetry
