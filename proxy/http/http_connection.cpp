@@ -194,6 +194,7 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
   state.contentLength = head.contentLength;
   state.peer = peer_;
   state.port = port_;
+  state.scheme = scheme_;
   std::string_view target = head.target;
   if (!target.empty() && target.front() != '/' && target != "*" &&
       head.method != core::http::Method::connect) {

@@ -45,6 +45,9 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   // Transparent capture: the port the client connected to before iptables redirected it. A
   // Host without a port then routes as "host:port", as the client meant.
   void setOriginalPort(uint32_t port) { originalPort_ = port; }
+  // A listener that terminated TLS (a gateway's HTTPS server): the requests are https, for
+  // x-forwarded-proto, scheme matches and redirects.
+  void setScheme(std::string scheme) { scheme_ = std::move(scheme); }
   // The worker is draining: close now if idle, else after the current response.
   void drain();
 
@@ -92,6 +95,7 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   TimerMode timerMode_ = TimerMode::idle;
   std::optional<std::string> forwardedClientCert_;
   uint32_t originalPort_ = 0;
+  std::string scheme_ = "http";
   // Destruction order (reverse of declaration): the request first (it may still write),
   // then the parser, the timers, and the socket last.
   std::unique_ptr<core::Stream> stream_;

@@ -38,14 +38,16 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
       loop_, stats.registry, options.requestHeadersTimeoutMs,
       [this](std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
              const core::model::Listener& listener) {
-        startHttp(std::make_unique<HttpConnection>(
+        auto connection = std::make_unique<HttpConnection>(
             context_, std::move(stream), peer, listener.routeTable, listener.port,
             [this](HttpConnection& c) {
               auto it = http_.find(&c);
               if (it == http_.end()) return;
               core::deferredDelete(loop_, std::move(it->second));
               http_.erase(it);
-            }));
+            });
+        connection->setScheme("https");
+        startHttp(std::move(connection));
       });
 }
 

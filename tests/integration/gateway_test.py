@@ -240,6 +240,7 @@ class IngressGateway(unittest.TestCase):
         self.assertEqual(seen["path"], "/secure")
         headers = {k.lower(): v for k, v in seen["headers"].items()}
         self.assertIn("URI=" + GATEWAY_ID, headers["x-forwarded-client-cert"])
+        self.assertEqual(headers["x-forwarded-proto"], "https")
         # curl checks the certificate against the name it asked for: another name fails.
         wrong = self.curl_https("shop.example.com")
         self.assertNotEqual(wrong.returncode, 0)
@@ -253,6 +254,7 @@ class IngressGateway(unittest.TestCase):
         self.assertEqual(seen["server"], "web-app")
         headers = {k.lower(): v for k, v in seen["headers"].items()}
         self.assertEqual(headers["x-routed-by"], "gateway")
+        self.assertEqual(headers["x-forwarded-proto"], "http")
         # The backend's sidecar terminated mTLS and names the gateway as the peer.
         self.assertEqual(headers["x-forwarded-client-cert"],
                          "By=%s/ns/default/sa/web;URI=%s" % (TD, GATEWAY_ID))
