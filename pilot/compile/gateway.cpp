@@ -102,9 +102,8 @@ struct GatewayBuilder {
 
   void build() {
     // The clusters are a sidecar's of the same scope: same names, subsets, policies and mTLS.
-    OutboundConfig sidecar = compileOutbound(view, scope);
-    out.clusters = std::move(sidecar.clusters);
-    out.outboundTrafficPolicy = std::move(sidecar.outboundTrafficPolicy);
+    out.clusters = compileClusters(view, scope);
+    out.outboundTrafficPolicy = view.settings().outboundTrafficPolicy;
     for (const auto& c : out.clusters) clusterNames.insert(c.name);
     for (const auto& s : view.services().services()) {
       if (scope.visible(s) && !visible.count(s.host)) visible[s.host] = &s;

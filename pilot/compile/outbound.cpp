@@ -128,12 +128,16 @@ struct Builder {
     return vh;
   }
 
-  void build() {
+  void buildClusters() {
     for (const auto& s : view.services().services()) {
       if (!scope.visible(s) || visible.count(s.host)) continue;
       visible[s.host] = &s;
       for (const auto& port : s.ports) addClusters(s, port);
     }
+  }
+
+  void build() {
+    buildClusters();
     core::model::RouteTable table;
     table.name = "outbound";
     for (const auto& [host, s] : visible) {
@@ -176,6 +180,12 @@ OutboundConfig compileOutbound(const MeshView& view, const Scope& scope) {
   Builder b{view, scope, {}, {}, {}};
   b.build();
   return std::move(b.out);
+}
+
+std::vector<Cluster> compileClusters(const MeshView& view, const Scope& scope) {
+  Builder b{view, scope, {}, {}, {}};
+  b.buildClusters();
+  return std::move(b.out.clusters);
 }
 
 }  // namespace mesh::pilot

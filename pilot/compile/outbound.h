@@ -23,5 +23,7 @@ struct OutboundConfig {
 };
 
 OutboundConfig compileOutbound(const MeshView& view, const Scope& scope);
+// Only the clusters of compileOutbound (what a gateway routes to), without the route table.
+std::vector<core::model::Cluster> compileClusters(const MeshView& view, const Scope& scope);
 
 }  // namespace mesh::pilot
