@@ -5,6 +5,7 @@ backend sidecar -> app; the routes come from a VirtualService bound to the Gatew
 import http.client
 import json
 import os
+import re
 import subprocess
 import time
 import unittest
@@ -46,6 +47,9 @@ spec:
   - port: {{number: {https_port}, name: https, protocol: HTTPS}}
     hosts: ["web.example.com"]
     tls: {{mode: SIMPLE, serverCertificate: {cert}, privateKey: {key}}}
+  - port: {{number: {mutual_port}, name: https-mutual, protocol: HTTPS}}
+    hosts: ["web.example.com"]
+    tls: {{mode: MUTUAL, serverCertificate: {cert}, privateKey: {key}, caCertificates: {client_ca}}}
 """
 
 # The canary header goes to web-next; everything else to web, tagged on the way.
@@ -128,6 +132,10 @@ class MeshProxy:
         self.log.close()
 
 
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
+
+
 def get(port, host, headers=None, path="/hello"):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -152,15 +160,23 @@ class IngressGateway(unittest.TestCase):
         # The HTTPS server's certificate: self-signed for web.example.com, by openssl.
         cls.cert = os.path.join(cls.dir, "web-cert.pem")
         cls.key = os.path.join(cls.dir, "web-key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", cls.key, "-out", cls.cert,
-                        "-days", "1", "-subj", "/CN=web.example.com", "-addext",
-                        "subjectAltName=DNS:web.example.com"],
-                       check=True, capture_output=True, timeout=30)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", cls.key, "-out", cls.cert, "-days", "1", "-subj", "/CN=web.example.com",
+                "-addext", "subjectAltName=DNS:web.example.com")
+        # The MUTUAL server's clients: a CA of their own and one client certificate from it.
+        cls.mutual_port = free_port()
+        path = lambda name: os.path.join(cls.dir, name)
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", path("client-ca-key.pem"), "-out", path("client-ca.pem"), "-days", "1",
+                "-subj", "/CN=web clients")
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", path("client-key.pem"), "-out", path("client.csr"), "-subj", "/CN=client")
+        openssl("x509", "-req", "-in", path("client.csr"), "-CA", path("client-ca.pem"), "-CAkey",
+                path("client-ca-key.pem"), "-CAcreateserial", "-out", path("client.pem"), "-days", "1")
         write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
             redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
-            key=cls.key))
+            key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem")))
         cls.routes = os.path.join(cls.config, "routes.yaml")
         write_atomically(cls.routes, ROUTES_WEB)
         cls.pilot = Pilot(cls.dir, cls.config)
@@ -221,14 +237,30 @@ class IngressGateway(unittest.TestCase):
         self.assertEqual({(l["address"], l["port"], l["direction"]) for l in listeners},
                          {("127.0.0.1", self.port, "GATEWAY"),
                           ("127.0.0.1", self.redirect_port, "GATEWAY"),
-                          ("127.0.0.1", self.https_port, "GATEWAY")})
+                          ("127.0.0.1", self.https_port, "GATEWAY"),
+                          ("127.0.0.1", self.mutual_port, "GATEWAY")})
 
-    def curl_https(self, host):
+    def curl_https(self, host, port=None, *extra):
+        port = port or self.https_port
         return subprocess.run(
-            ["curl", "-sS", "--cacert", self.cert, "--resolve",
-             "%s:%d:127.0.0.1" % (host, self.https_port), "-w", "\n%{http_code}",
-             "https://%s:%d/secure" % (host, self.https_port)],
+            ["curl", "-sS", "--cacert", self.cert, "--resolve", "%s:%d:127.0.0.1" % (host, port),
+             "-w", "\n%{http_code}", *extra, "https://%s:%d/secure" % (host, port)],
             capture_output=True, text=True, timeout=30)
+
+    def test_mutual_https_server_wants_a_client_certificate_from_its_ca(self):
+        def ok():
+            r = self.curl_https("web.example.com", self.mutual_port, "--cert",
+                                os.path.join(self.dir, "client.pem"), "--key",
+                                os.path.join(self.dir, "client-key.pem"))
+            return r.returncode == 0 and r.stdout.endswith("\n200") and r
+        r, _ = self.wait_for(ok, 10, "curl with a client certificate through the MUTUAL server")
+        self.assertEqual(json.loads(r.stdout.rsplit("\n", 1)[0])["server"], "web-app")
+        # Without a certificate, or with one from another CA (the gateway's own), no answer.
+        anonymous = self.curl_https("web.example.com", self.mutual_port)
+        self.assertFalse(anonymous.stdout.endswith("\n200"), anonymous.stdout)
+        stranger = self.curl_https("web.example.com", self.mutual_port, "--cert", self.cert,
+                                   "--key", self.key)
+        self.assertFalse(stranger.stdout.endswith("\n200"), stranger.stdout)
 
     def test_https_server_terminates_tls_with_its_certificate_files(self):
         def ok():
@@ -284,8 +316,9 @@ class IngressGateway(unittest.TestCase):
         try:
             write_atomically(services, good.replace(self.cert, missing))
             state = self.pilot.wait_sync("ingress.istio-system", "NACKED", timeout=5)
-            self.assertIn("listener 127.0.0.1_%d" % self.https_port, state["nack_reason"])
-            self.assertIn(missing, state["nack_reason"])
+            # Both HTTPS servers name the file; the reason names the first listener.
+            self.assertRegex(state["nack_reason"], r"^listener 127\.0\.0\.1_(%d|%d): %s: " % (
+                self.https_port, self.mutual_port, re.escape(missing)))
             # The last good config stays: plain HTTP and HTTPS both still answer.
             self.assertEqual(self.served_by()["server"], "web-app")
             r = self.curl_https("web.example.com")
