@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import unittest
@@ -115,6 +116,12 @@ class MeshProxy:
             time.sleep(0.05)
         raise AssertionError(self.dir + " never became ready:\n" + self.stderr())
 
+    def stat(self, name, labels):
+        url = "http://127.0.0.1:%d/stats" % self.port("admin")
+        with urllib.request.urlopen(url, timeout=5) as r:
+            m = re.search(r"^%s\{%s\} (\d+)$" % (name, re.escape(labels)), r.read().decode(), re.M)
+        return int(m.group(1)) if m else 0
+
     def config_dump(self):
         url = "http://127.0.0.1:%d/config_dump" % self.port("admin")
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -192,7 +199,8 @@ class IngressGateway(unittest.TestCase):
             cls.gateway = MeshProxy(
                 cls.pilot, cls.dir, "ingress", "istio-system",
                 "istio-ingressgateway-service-account", "--gateway", "--gateway-address",
-                "127.0.0.1", "--label", "istio=ingressgateway", "--label", "app=istio-ingressgateway")
+                "127.0.0.1", "--label", "istio=ingressgateway", "--label", "app=istio-ingressgateway",
+                "--request-headers-timeout-ms", "1000")
             cls.proxies.append(cls.gateway)
             for p in cls.proxies:
                 p.wait_ready()
@@ -246,6 +254,18 @@ class IngressGateway(unittest.TestCase):
             ["curl", "-sS", "--cacert", self.cert, "--resolve", "%s:%d:127.0.0.1" % (host, port),
              "-w", "\n%{http_code}", *extra, "https://%s:%d/secure" % (host, port)],
             capture_output=True, text=True, timeout=30)
+
+    def test_a_client_that_never_finishes_its_handshake_is_dropped(self):
+        self.wait_for(lambda: self.curl_https("web.example.com").stdout.endswith("\n200"), 10,
+                      "the HTTPS listener answering")
+        name, labels = "mesh_proxy_gateway_tls_failures_total", 'reason="timeout"'
+        before = self.gateway.stat(name, labels)
+        start = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.https_port), timeout=10) as s:
+            s.sendall(b"\x16\x03\x01")  # the start of a TLS record, and then nothing
+            self.assertEqual(s.recv(100), b"")  # closed by the gateway
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(self.gateway.stat(name, labels), before + 1)
 
     def test_mutual_https_server_wants_a_client_certificate_from_its_ca(self):
         def ok():
