@@ -483,6 +483,9 @@ struct LocalMesh::State {
         say("workload " + w.key() + " added");
       }
       startWorkload(w);
+      if (tokens && !stopping && !probeTimer.isActive()) {
+        probeTimer.startRepeating(kProbeEvery, [this] { probe(); });
+      }
     }
     for (auto it = running.begin(); it != running.end();) {
       if (wanted.count(it->first)) {
@@ -541,7 +544,11 @@ struct LocalMesh::State {
       fetch->start();
       probes[pr] = std::move(fetch);
     }
-    if (all && !up) return onAllReady();
+    if (all) {
+      probeTimer.stop();  // until reload() starts new pods
+      if (!up) onAllReady();
+      return;
+    }
     if (!up && !waitNoted && std::chrono::steady_clock::now() - startedAt > kWaitNote) {
       waitNoted = true;
       std::string names;

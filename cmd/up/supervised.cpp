@@ -26,13 +26,19 @@ Supervised::Supervised(core::Loop& loop, std::string name, MakeOptions make, Rep
 Supervised::~Supervised() = default;  // process_ kills a child still running
 
 core::Status Supervised::start() {
+  stopping_ = false;
   auto options = make_();
-  if (!options.ok()) return options.status();
-  // The old Process (exited) goes on the next turn: this may run from its exit callback.
-  if (process_) core::deferredDelete(loop_, std::move(process_));
-  process_ = std::make_unique<core::Process>(loop_);
-  startedAt_ = std::chrono::steady_clock::now();
-  return process_->spawn(*options, [this](core::ExitStatus status) { onExit(status); });
+  core::Status s = options.ok() ? core::Status() : options.status();
+  if (s.ok()) {
+    // The old Process (exited) goes on the next turn: this may run from its exit callback.
+    if (process_) core::deferredDelete(loop_, std::move(process_));
+    process_ = std::make_unique<core::Process>(loop_);
+    startedAt_ = std::chrono::steady_clock::now();
+    s = process_->spawn(*options, [this](core::ExitStatus status) { onExit(status); });
+  }
+  // A program that cannot be run now (missing, not executable) may be fixed later: keep trying.
+  if (!s.ok()) scheduleRestart("cannot start: " + s.message());
+  return s;
 }
 
 void Supervised::onExit(core::ExitStatus status) {
@@ -51,8 +57,8 @@ void Supervised::onExit(core::ExitStatus status) {
 void Supervised::scheduleRestart(const std::string& why) {
   restart_.start(backoff_, [this, why] {
     ++restarts_;
-    report_(name_, why + "; restarted (" + std::to_string(restarts_) + ")");
-    if (core::Status s = start(); !s.ok()) scheduleRestart("cannot start: " + s.message());
+    report_(name_, why + "; restarting (" + std::to_string(restarts_) + ")");
+    (void)start();
   });
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }

@@ -22,7 +22,7 @@ namespace mesh::cmd::up {
 class Supervised {
  public:
   using MakeOptions = std::function<core::Result<core::ProcessOptions>()>;
-  // What happened, in words, for mesh up's output ("exited with status 1; restarted (2)").
+  // What happened, in words, for mesh up's output ("exited with status 1; restarting (2)").
   using Report = std::function<void(const std::string& name, const std::string& what)>;
 
   Supervised(core::Loop& loop, std::string name, MakeOptions make, Report report);
@@ -30,6 +30,7 @@ class Supervised {
   Supervised(const Supervised&) = delete;
   Supervised& operator=(const Supervised&) = delete;
 
+  // A failure is returned and the start is tried again after the backoff.
   core::Status start();
   // SIGTERM now, SIGKILL after `grace`; `done` runs once the child is gone (at once if none).
   void stop(std::chrono::milliseconds grace, std::function<void()> done);

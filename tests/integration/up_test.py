@@ -230,7 +230,7 @@ class BookinfoUp(unittest.TestCase):
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if any("details-v1-0 (app)" in e and "restarted" in e for e in self.mesh.errors):
+            if any("details-v1-0 (app)" in e and "restarting" in e for e in self.mesh.errors):
                 break
             time.sleep(0.1)
         else:
@@ -291,6 +291,21 @@ class EditsAndStop(unittest.TestCase):
                     time.sleep(0.1)
                 self.assertFalse(any(alive(p) for p in v3_pids))
 
+                # A Deployment whose program does not exist is reported and retried; the rest runs on.
+                with open(os.path.join(directory, "broken.yaml"), "w") as f:
+                    f.write(DEPLOYMENT.format(i=99, call="").replace("[mesh, echo", "[/nonexistent/program, echo"))
+                mesh.wait_for(lambda l: "default/svc99-v1 added" in l, 10)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    if any("svc99-v1-0 (app)" in e and "cannot start" in e for e in mesh.errors):
+                        break
+                    time.sleep(0.1)
+                else:
+                    self.fail("the broken Deployment was not reported: %s" % mesh.errors)
+                self.assertEqual(reviews_version("jason"), "v2")
+
+                with open(os.path.join(mesh.state, "mesh-up.json")) as f:
+                    mesh.info = json.load(f)
                 pids = [p for p in mesh.pids() if p not in v3_pids]
                 self.assertTrue(all(alive(p) for p in pids))
                 children = children_of(mesh.proc.pid)
