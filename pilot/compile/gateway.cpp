@@ -59,12 +59,13 @@ struct BoundServer {
 };
 
 // An HTTPS server the proxy can terminate: SIMPLE or MUTUAL with certificate files. One with
-// a credentialName (a Kubernetes Secret) or another mode is not served.
+// a credentialName (a Kubernetes Secret) or another mode is not served; a mode left out is
+// Istio's default, PASSTHROUGH.
 std::optional<core::model::ServerTls> fileTls(const json& server) {
   const auto& tls = specChild(server, "tls");
   if (!tls.is_object() || !specString(tls, "credentialName").empty()) return std::nullopt;
   core::model::ServerTls out;
-  std::string mode = specString(tls, "mode", "SIMPLE");
+  std::string mode = specString(tls, "mode", "PASSTHROUGH");
   if (mode == "MUTUAL") {
     out.mode = core::model::ServerTls::Mode::mutual;
   } else if (mode != "SIMPLE") {
@@ -74,7 +75,9 @@ std::optional<core::model::ServerTls> fileTls(const json& server) {
   out.privateKey = specString(tls, "privateKey");
   out.caCertificates = specString(tls, "caCertificates");
   if (out.serverCertificate.empty() || out.privateKey.empty()) return std::nullopt;
-  if (out.mode == core::model::ServerTls::Mode::mutual && out.caCertificates.empty()) return std::nullopt;
+  if (out.mode == core::model::ServerTls::Mode::mutual && out.caCertificates.empty()) {
+    return std::nullopt;
+  }
   return out;
 }
 
@@ -185,9 +188,8 @@ struct GatewayBuilder {
         for (const auto& sh : hosts) {
           if (sh.ns != "*" && sh.ns != vs->ns) continue;
           std::string common = intersectHosts(host, sh.host);
-          if (!common.empty() && std::find(domains.begin(), domains.end(), common) == domains.end()) {
-            domains.push_back(common);
-          }
+          bool known = std::find(domains.begin(), domains.end(), common) != domains.end();
+          if (!common.empty() && !known) domains.push_back(common);
         }
       }
       if (domains.empty()) continue;
@@ -196,8 +198,9 @@ struct GatewayBuilder {
     }
   }
 
-  static void addRoutes(std::uint32_t port, const std::string& domain, const std::vector<Route>& routes,
-                        RouteTable& table, std::map<std::string, std::size_t>& byDomain) {
+  static void addRoutes(std::uint32_t port, const std::string& domain,
+                        const std::vector<Route>& routes, RouteTable& table,
+                        std::map<std::string, std::size_t>& byDomain) {
     if (routes.empty()) return;
     auto [it, added] = byDomain.try_emplace(domain, table.virtualHosts.size());
     if (added) {
@@ -210,7 +213,8 @@ struct GatewayBuilder {
     target.insert(target.end(), routes.begin(), routes.end());
   }
 
-  std::vector<Route> routesOf(const Resource& vs, std::uint32_t port, const std::string& gatewayName) {
+  std::vector<Route> routesOf(const Resource& vs, std::uint32_t port,
+                              const std::string& gatewayName) {
     RouteContext ctx;
     ctx.vsNamespace = vs.ns;
     ctx.port = port;
