@@ -299,6 +299,9 @@ spec:
   - port: {number: 9444, name: passthrough, protocol: TLS}
     hosts: [a.example.com]
     tls: {mode: PASSTHROUGH}
+  - port: {number: 9445, name: https-no-mode, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {serverCertificate: /etc/cert.pem, privateKey: /etc/key.pem}
 ---
 apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -321,7 +324,7 @@ spec:
   gateways: [a, b]
   http: [{route: [{destination: {host: web}}]}]
 )");
-  // credentialName (a Secret) and TLS passthrough are not served.
+  // credentialName (a Secret) and TLS passthrough (also Istio's default mode) are not served.
   REQUIRE(s.listeners.size() == 2);
   const Listener* plain = listenerOn(s, 8080);
   REQUIRE(plain);
