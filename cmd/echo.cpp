@@ -100,15 +100,17 @@ void addEcho(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 65535));
   sub->add_option("--service", f->service, "Service name to answer with")->capture_default_str();
   sub->add_option("--version", f->version, "Version to answer with")->capture_default_str();
-  sub->add_option("--pod", f->pod, "Pod name to answer with (default: $POD_NAME, else the host name)");
+  sub->add_option("--pod", f->pod,
+                  "Pod name to answer with (default: $POD_NAME, else the host name)");
   sub->add_option("--call", f->calls,
                   "http:// URL to call for each request, in order, through $http_proxy when set "
                   "(repeatable)");
   sub->add_option("--call-timeout-ms", f->callTimeoutMs, "Time each call may take")
       ->capture_default_str()
       ->check(CLI::Range(1, 600000));
-  sub->add_flag("--fail-on-call-error", f->failOnCallError,
-                "Answer 502 when a call fails (no answer or 5xx); otherwise report it and answer 200");
+  sub->add_flag(
+      "--fail-on-call-error", f->failOnCallError,
+      "Answer 502 when a call fails (no answer or 5xx); otherwise report it and answer 200");
   sub->add_option("--fail-percent", f->failPercent, "Share of requests answered 503, 0-100")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));

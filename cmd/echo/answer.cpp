@@ -3,12 +3,25 @@
 namespace mesh::cmd::echo {
 
 const std::vector<std::string_view>& propagatedHeaders() {
-  static const std::vector<std::string_view> kHeaders = {
-      "x-request-id",  "traceparent",       "tracestate",        "x-b3-traceid",
-      "x-b3-spanid",   "x-b3-parentspanid", "x-b3-sampled",      "x-b3-flags",
-      "b3",            "x-ot-span-context", "x-cloud-trace-context", "grpc-trace-bin",
-      "sw8",           "x-datadog-trace-id", "x-datadog-parent-id", "x-datadog-sampling-priority",
-      "end-user",      "user-agent",        "cookie"};
+  static const std::vector<std::string_view> kHeaders = {"x-request-id",
+                                                         "traceparent",
+                                                         "tracestate",
+                                                         "x-b3-traceid",
+                                                         "x-b3-spanid",
+                                                         "x-b3-parentspanid",
+                                                         "x-b3-sampled",
+                                                         "x-b3-flags",
+                                                         "b3",
+                                                         "x-ot-span-context",
+                                                         "x-cloud-trace-context",
+                                                         "grpc-trace-bin",
+                                                         "sw8",
+                                                         "x-datadog-trace-id",
+                                                         "x-datadog-parent-id",
+                                                         "x-datadog-sampling-priority",
+                                                         "end-user",
+                                                         "user-agent",
+                                                         "cookie"};
   return kHeaders;
 }
 
@@ -60,7 +73,8 @@ std::string peerIdentity(std::string_view xfcc) {
     size_t eq = pair.find('=');
     if (eq == std::string_view::npos) continue;
     std::string_view key = trim(pair.substr(0, eq));
-    if (key.size() != 3 || (key[0] | 0x20) != 'u' || (key[1] | 0x20) != 'r' || (key[2] | 0x20) != 'i') {
+    if (key.size() != 3 || (key[0] | 0x20) != 'u' || (key[1] | 0x20) != 'r' ||
+        (key[2] | 0x20) != 'i') {
       continue;
     }
     std::string_view value = trim(pair.substr(eq + 1));
@@ -77,12 +91,15 @@ bool callFailed(const FetchResult& result) { return !result.ok() || result.statu
 nlohmann::json answerJson(const Identity& self, const IncomingRequest& request,
                           const std::vector<CallOutcome>& calls) {
   std::string peer = peerIdentity(request.xfcc);
-  nlohmann::json answer = {
-      {"service", self.service}, {"version", self.version}, {"pod", self.pod},
-      {"namespace", self.ns},    {"method", request.method}, {"host", request.host},
-      {"path", pathOf(request.target)},
-      {"peer", peer.empty() ? nlohmann::json() : nlohmann::json(peer)},
-      {"requestId", request.requestId}};
+  nlohmann::json answer = {{"service", self.service},
+                           {"version", self.version},
+                           {"pod", self.pod},
+                           {"namespace", self.ns},
+                           {"method", request.method},
+                           {"host", request.host},
+                           {"path", pathOf(request.target)},
+                           {"peer", peer.empty() ? nlohmann::json() : nlohmann::json(peer)},
+                           {"requestId", request.requestId}};
   nlohmann::json list = nlohmann::json::array();
   for (const CallOutcome& call : calls) {
     nlohmann::json entry = {{"url", call.url}};

@@ -25,8 +25,7 @@ std::string dumpJson(const nlohmann::json& j) {
 
 }  // namespace
 
-class EchoServer::Connection final : private core::StreamSink,
-                                     private core::http::RequestHandler {
+class EchoServer::Connection final : private core::StreamSink, private core::http::RequestHandler {
  public:
   Connection(EchoServer& server, std::unique_ptr<core::TcpStream> stream)
       : server_(server),
@@ -172,8 +171,8 @@ class EchoServer::Connection final : private core::StreamSink,
   EchoServer& server_;
   core::Timer timer_;
   core::http::RequestParser parser_;
-  std::string pending_;  // bytes received and not parsed yet
-  bool busy_ = false;    // a request is being answered
+  std::string pending_;        // bytes received and not parsed yet
+  bool busy_ = false;          // a request is being answered
   bool requestReady_ = false;  // set by onMessageComplete during a feed()
   Exchange exchange_;
   std::string body_;

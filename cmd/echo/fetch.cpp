@@ -30,8 +30,9 @@ void Fetch::start() {
   std::weak_ptr<bool> alive = alive_;
   core::Status s = resolver_.resolve(next.host, [this, alive, port = next.port](auto ips) {
     if (alive.expired() || complete_) return;
-    if (!ips.ok()) return fail("resolving " + (request_.proxy ? request_.proxy->host : request_.url.host) +
-                               ": " + ips.status().message());
+    if (!ips.ok())
+      return fail("resolving " + (request_.proxy ? request_.proxy->host : request_.url.host) +
+                  ": " + ips.status().message());
     connectTo(ips->front(), port);
   });
   if (!s.ok()) {

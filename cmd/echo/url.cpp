@@ -28,7 +28,8 @@ bool parsePort(std::string_view text, std::uint16_t& out) {
 core::Status parseAuthority(std::string_view whole, std::string_view authority,
                             std::uint16_t defaultPort, HttpUrl& url) {
   if (authority.empty()) return invalid(whole, "no host");
-  if (authority.find('@') != std::string_view::npos) return invalid(whole, "user info is not supported");
+  if (authority.find('@') != std::string_view::npos)
+    return invalid(whole, "user info is not supported");
   std::string_view host = authority, port;
   if (authority.front() == '[') {
     size_t close = authority.find(']');
@@ -87,7 +88,8 @@ core::Result<std::optional<HttpUrl>> parseProxy(std::string_view value) {
   std::string_view rest = value;
   constexpr std::string_view kScheme = "http://";
   if (rest.substr(0, kScheme.size()) == kScheme) rest = rest.substr(kScheme.size());
-  if (rest.find("://") != std::string_view::npos) return invalid(value, "only http:// proxies are supported");
+  if (rest.find("://") != std::string_view::npos)
+    return invalid(value, "only http:// proxies are supported");
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   HttpUrl proxy;
   if (core::Status s = parseAuthority(value, rest, 1080, proxy); !s) return s;

@@ -12,9 +12,9 @@
 namespace mesh::cmd::echo {
 
 struct HttpUrl {
-  std::string host;        // a name or a numeric address (IPv6 without brackets)
+  std::string host;  // a name or a numeric address (IPv6 without brackets)
   std::uint16_t port = 80;
-  std::string authority;   // as written: "reviews:9080", sent as Host
+  std::string authority;     // as written: "reviews:9080", sent as Host
   std::string target = "/";  // origin form: path and query
 
   // "http://reviews:9080/reviews/0", the absolute form a proxy is sent.

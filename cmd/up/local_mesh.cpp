@@ -161,7 +161,8 @@ struct LocalMesh::State {
       std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/mesh-up-XXXXXX";
       std::vector<char> buf(pattern.begin(), pattern.end());
       buf.push_back('\0');
-      if (!::mkdtemp(buf.data())) return core::error(core::Code::internal, "cannot create a state directory");
+      if (!::mkdtemp(buf.data()))
+        return core::error(core::Code::internal, "cannot create a state directory");
       stateDir = buf.data();
       ownsStateDir = true;
     } else {
@@ -190,7 +191,8 @@ struct LocalMesh::State {
       }
     } else {
       dir = fs::absolute(options.dir, ec);
-      if (!fs::is_directory(dir, ec)) return core::error(core::Code::invalid, options.dir + ": not a directory");
+      if (!fs::is_directory(dir, ec))
+        return core::error(core::Code::invalid, options.dir + ": not a directory");
     }
     return {};
   }
@@ -211,11 +213,23 @@ struct LocalMesh::State {
         [this, out]() -> Result<core::ProcessOptions> {
           core::ProcessOptions o;
           o.file = options.self;
-          o.args = {"pilot", "--config-dir", mirror.string(), "--ca-data-dir", caDir.string(),
-                    "--ca-listen", control.caAddress, "--listen", control.pilotAddress,
-                    "--monitor", "127.0.0.1:" + std::to_string(monitorPort),
-                    "--trust-domain", options.trustDomain, "--debounce-after", "50ms",
-                    "--endpoint-grace", "2s"};
+          o.args = {"pilot",
+                    "--config-dir",
+                    mirror.string(),
+                    "--ca-data-dir",
+                    caDir.string(),
+                    "--ca-listen",
+                    control.caAddress,
+                    "--listen",
+                    control.pilotAddress,
+                    "--monitor",
+                    "127.0.0.1:" + std::to_string(monitorPort),
+                    "--trust-domain",
+                    options.trustDomain,
+                    "--debounce-after",
+                    "50ms",
+                    "--endpoint-grace",
+                    "2s"};
           o.env = childEnvironment(options.environment, {});
           o.out = core::Stdio::file(out.string());
           o.err = core::Stdio::file((logs / "pilot.log").string(), true);
@@ -265,7 +279,8 @@ struct LocalMesh::State {
     auto token = tokens->create(*id, kTokenLifetime, core::Clock::real());
     if (!token.ok()) return token.status();
     fs::path path = tokenDir / (podName + "." + w.ns + ".token");
-    if (!writePrivateFile(path, *token)) return core::error(core::Code::internal, "cannot write " + path.string());
+    if (!writePrivateFile(path, *token))
+      return core::error(core::Code::internal, "cannot write " + path.string());
     return path.string();
   }
 
@@ -387,7 +402,8 @@ struct LocalMesh::State {
     PodRun* pr = ingress.get();
     pr->pod.name = "istio-ingressgateway";
     pr->pod.workload = &ingressWorkload;
-    pr->identity = "spiffe://" + options.trustDomain + "/ns/istio-system/sa/" + ingressWorkload.serviceAccount;
+    pr->identity =
+        "spiffe://" + options.trustDomain + "/ns/istio-system/sa/" + ingressWorkload.serviceAccount;
     if (Status s = takePorts(pr->pod.ports, false); !s.ok()) {
       report("ingress gateway", "cannot start: " + s.message());
       ingress.reset();
@@ -398,37 +414,23 @@ struct LocalMesh::State {
         [this, pr]() -> Result<core::ProcessOptions> {
           auto token = tokenFileFor(ingressWorkload, pr->pod.name);
           if (!token.ok()) return token.status();
-          const auto& p = pr->pod.ports;
           core::ProcessOptions o;
           o.file = options.self;
-          o.args = {"proxy", "--gateway", "--gateway-address", "127.0.0.1",
-                    "--ca-address", control.caAddress, "--ca-root", control.caRoot,
-                    "--token-file", *token, "--pilot-address", control.pilotAddress,
-                    "--namespace", ingressWorkload.ns, "--service-account", ingressWorkload.serviceAccount,
-                    "--node", "istio-ingressgateway." + ingressWorkload.ns,
-                    "--admin", "127.0.0.1:" + std::to_string(p.admin),
-                    "--readiness", "127.0.0.1:" + std::to_string(p.readiness),
-                    "--concurrency", "1", "--drain-seconds", "1"};
-          for (const auto& [k, v] : ingressWorkload.labels) {
-            o.args.push_back("--label");
-            o.args.push_back(k + "=" + v);
-          }
-          for (const auto& [from, to] : ingressPorts) {
-            o.args.push_back("--listener-port");
-            o.args.push_back(std::to_string(from) + "=127.0.0.1:" + std::to_string(to));
-          }
+          o.args = gatewayArgs(pr->pod, control, *token, ingressPorts);
           o.env = childEnvironment(options.environment, {});
           return logged(std::move(o), "istio-ingressgateway");
         },
         [this](const std::string& n, const std::string& w) { report(n, w); });
-    if (Status s = pr->sidecar->start(); !s.ok()) report("istio-ingressgateway", "cannot start: " + s.message());
+    if (Status s = pr->sidecar->start(); !s.ok())
+      report("istio-ingressgateway", "cannot start: " + s.message());
   }
 
   // The ports of the Gateways that select the ingress gateway: the first is served on
   // --ingress-port, the others on free ports. Decided once, when the ingress starts.
   void planIngressPorts(const std::vector<core::config::Resource>& resources) {
     if (!ingressPorts.empty()) return;
-    std::map<std::string, std::string> labels = {{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}};
+    std::map<std::string, std::string> labels = {{"istio", "ingressgateway"},
+                                                 {"app", "istio-ingressgateway"}};
     std::set<std::uint32_t> seen;
     for (const auto& r : resources) {
       if (r.kind != "Gateway") continue;
@@ -562,7 +564,8 @@ struct LocalMesh::State {
   void onReady(PodRun& pr) {
     pr.ready = true;
     if (up) {
-      say(pr.pod.name + " is ready: app " + url(pr.pod.ports.app) + ", admin " + url(pr.pod.ports.admin));
+      say(pr.pod.name + " is ready: app " + url(pr.pod.ports.app) + ", admin " +
+          url(pr.pod.ports.admin));
       writeStateFile();
     }
   }
@@ -585,7 +588,8 @@ struct LocalMesh::State {
       }
     }
     writeStateFile();
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
     char took[32];
     std::snprintf(took, sizeof took, "%.1f", seconds);
     say(std::string("mesh is up (") + took + " s); state and logs in " + stateDir.string() +
@@ -607,8 +611,9 @@ struct LocalMesh::State {
                       {"outbound", p.outbound},
                       {"admin", p.admin},
                       {"readiness", p.readiness},
-                      {"pids", {{"sidecar", pr->sidecar ? pr->sidecar->pid() : 0},
-                                {"app", pr->app ? pr->app->pid() : 0}}}});
+                      {"pids",
+                       {{"sidecar", pr->sidecar ? pr->sidecar->pid() : 0},
+                        {"app", pr->app ? pr->app->pid() : 0}}}});
     }
     nlohmann::json ingressJson = nlohmann::json::object();
     for (const auto& [from, to] : ingressPorts) ingressJson[std::to_string(from)] = to;
@@ -700,7 +705,8 @@ int LocalMesh::run() {
   if (Status st = s.prepareDirectories(); !st.ok()) return s.fail(st.message());
   (void)s.sigint.start(SIGINT, [&s](int) { s.stopAll(); });
   (void)s.sigterm.start(SIGTERM, [&s](int) { s.stopAll(); });
-  s.say("mesh up: " + s.dir.string() + (s.options.dir.empty() ? " (the built-in Bookinfo demo)" : ""));
+  s.say("mesh up: " + s.dir.string() +
+        (s.options.dir.empty() ? " (the built-in Bookinfo demo)" : ""));
   if (Status st = s.startPilot(); !st.ok()) return s.fail("starting pilot: " + st.message());
   s.loop.run();
   s.sigint.stop();

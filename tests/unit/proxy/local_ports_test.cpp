@@ -44,7 +44,8 @@ TEST_CASE("local ports: pilot's capture and gateway listeners and the app's port
   local.endpoints.push_back({"127.0.0.1", 9080, 1, {}, "", 0});
   model::Cluster remote;
   remote.name = "outbound|9080||reviews.default.svc.cluster.local";
-  remote.endpoints.push_back({"127.0.0.1", 9080, 1, {}, "spiffe://cluster.local/ns/default/sa/r", 40000});
+  remote.endpoints.push_back(
+      {"127.0.0.1", 9080, 1, {}, "spiffe://cluster.local/ns/default/sa/r", 40000});
   s.clusters = {local, remote};
 
   LocalPorts ports;

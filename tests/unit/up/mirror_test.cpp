@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cmd/up/config_mirror.h"
+#include "cmd/up/table.h"
+
+namespace up = mesh::cmd::up;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "mesh-up-test-XXXXXX").string();
+    path = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+std::string read(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("the copy given to pilot leaves samples/ and hidden directories out and follows edits") {
+  TempDir dir, mirror;
+  write(dir.path / "bookinfo.yaml", "a");
+  write(dir.path / "networking" / "gw.yaml", "b");
+  write(dir.path / "samples" / "vs.yaml", "c");
+  write(dir.path / ".git" / "x.yaml", "d");
+  write(dir.path / "notes.txt", "e");
+  auto r = up::syncMirror(dir.path, mirror.path);
+  CHECK(r.errors.empty());
+  CHECK(r.changed);
+  CHECK(read(mirror.path / "bookinfo.yaml") == "a");
+  CHECK(read(mirror.path / "networking" / "gw.yaml") == "b");
+  CHECK_FALSE(fs::exists(mirror.path / "samples"));
+  CHECK_FALSE(fs::exists(mirror.path / ".git"));
+  CHECK_FALSE(fs::exists(mirror.path / "notes.txt"));
+  CHECK(r.watched.size() == 2);  // DIR and networking/
+
+  CHECK_FALSE(up::syncMirror(dir.path, mirror.path).changed);  // nothing new: nothing rewritten
+
+  // A sample copied in is applied; a file removed goes away.
+  fs::copy_file(dir.path / "samples" / "vs.yaml", dir.path / "networking" / "vs.yaml");
+  fs::remove(dir.path / "bookinfo.yaml");
+  r = up::syncMirror(dir.path, mirror.path);
+  CHECK(r.changed);
+  CHECK(read(mirror.path / "networking" / "vs.yaml") == "c");
+  CHECK_FALSE(fs::exists(mirror.path / "bookinfo.yaml"));
+}
+
+TEST_CASE("skipped directories") {
+  CHECK(up::isSkippedDirectory("samples"));
+  CHECK(up::isSkippedDirectory("samples/deeper"));
+  CHECK(up::isSkippedDirectory(".hidden"));
+  CHECK(up::isSkippedDirectory("networking/.old"));
+  CHECK_FALSE(up::isSkippedDirectory("networking"));
+  CHECK_FALSE(up::isSkippedDirectory("networking/samples"));  // only DIR/samples
+}
+
+TEST_CASE("the table lines its columns up") {
+  auto text = up::formatTable(
+      {{"productpage-v1-0", "default", "spiffe://cluster.local/ns/default/sa/bookinfo-productpage",
+        "http://127.0.0.1:4100", "http://127.0.0.1:4101", "http://127.0.0.1:4101/stats/prometheus"},
+       {"a", "b", "c", "d", "e", "f"}});
+  auto first = text.substr(0, text.find('\n'));
+  CHECK(first.rfind("WORKLOAD", 0) == 0);
+  auto second = text.substr(first.size() + 1);
+  CHECK(second.find("default") == first.find("NAMESPACE"));
+  CHECK(text.find("\na ") != std::string::npos);
+  auto third = text.substr(text.rfind("\na ") + 1);
+  CHECK(third.find('f') == first.find("METRICS URL"));
+}
