@@ -127,6 +127,7 @@ struct LocalMesh::State {
   std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
   bool up = false;
   bool waitNoted = false;
+  std::string lastProblems;
   bool stopping = false;
   int exitCode = 0;
 
@@ -471,7 +472,17 @@ struct LocalMesh::State {
     core::config::LoadResult loaded = core::config::loadPath(mirror);
     if (options.ingress) planIngressPorts(loaded.resources);
     WorkloadSet set = extractWorkloads(loaded.resources);
-    for (const auto& e : set.errors) report("config", e);
+    // Said once per distinct set of problems, not on every reload.
+    std::string problems = core::config::formatErrors(loaded.errors);
+    for (const auto& e : set.errors) problems += e + "\n";
+    if (problems != lastProblems) {
+      lastProblems = problems;
+      if (!problems.empty()) std::fprintf(stderr, "mesh up: config problems:\n%s", problems.c_str());
+    }
+    // A Deployment in a file that has errors now is kept as it runs: a bad edit does not take
+    // pods away (pilot keeps the last good Istio resources the same way).
+    std::set<std::string> broken = set.brokenFiles;
+    for (const auto& e : loaded.errors) broken.insert(e.file);
     std::set<std::string> wanted;
     for (const auto& w : set.workloads) {
       wanted.insert(w.key());
@@ -490,7 +501,8 @@ struct LocalMesh::State {
       }
     }
     for (auto it = running.begin(); it != running.end();) {
-      if (wanted.count(it->first)) {
+      const std::string& source = it->second->workload.source;
+      if (wanted.count(it->first) || broken.count(source.substr(0, source.rfind(':')))) {
         ++it;
         continue;
       }

@@ -128,6 +128,7 @@ WorkloadSet extractWorkloads(const std::vector<core::config::Resource>& resource
     if (std::string why = readDeployment(r, w); !why.empty()) {
       out.errors.push_back(r.file + ":" + std::to_string(r.line) + ": Deployment " + r.ns + "/" +
                            r.name + ": " + why);
+      out.brokenFiles.insert(r.file);
       continue;
     }
     // A later definition of the same Deployment replaces the earlier one, as kubectl apply does.

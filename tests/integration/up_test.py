@@ -304,6 +304,21 @@ class EditsAndStop(unittest.TestCase):
                     self.fail("the broken Deployment was not reported: %s" % mesh.errors)
                 self.assertEqual(reviews_version("jason"), "v2")
 
+                # A bad edit of a Deployment is reported and its pods keep running.
+                details_pid = mesh.pods["details-v1-0"]["pids"]["app"]
+                with open(path) as f:
+                    good = f.read()
+                with open(path, "w") as f:
+                    f.write(good.replace("name: details-v1\n", "name: details-v1\n  oops: [\n", 1))
+                deadline = time.monotonic() + 10
+                while not any("config problems" in e for e in mesh.errors) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self.assertTrue(any("config problems" in e for e in mesh.errors), mesh.errors)
+                time.sleep(0.5)
+                self.assertFalse(any("details-v1 removed" in l for l in mesh.output), mesh.output)
+                self.assertTrue(alive(details_pid))
+                self.assertEqual(reviews_version(), "v1")
+
                 with open(os.path.join(mesh.state, "mesh-up.json")) as f:
                     mesh.info = json.load(f)
                 pids = [p for p in mesh.pids() if p not in v3_pids]
