@@ -90,6 +90,12 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--workload", flags->workload,
                   "Workload name in metrics and peer metadata (default: from $POD_NAME without "
                   "its generated suffixes, else the service account)");
+  sub->add_option("--trace-sampling", flags->server.proxy.tracing.samplingPercent,
+                  "Percent of new traces sampled (a caller's decision is kept)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 100.0));
+  sub->add_option("--zipkin-address", flags->server.zipkinAddress,
+                  "Zipkin collector, ip:port: sampled spans go to POST /api/v2/spans");
   sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");

@@ -70,7 +70,7 @@ void ActiveRequest::start() {
     h.set("x-forwarded-for", peerIp);
   }
   if (!h.has("x-forwarded-proto")) h.set("x-forwarded-proto", state_.scheme);
-  telemetry_.onRequest(h, state_.inbound);
+  telemetry_.onRequest(h, state_.inbound, worker_.options.tracing, worker_.rng);
 
   if (state_.method == core::http::Method::connect) {
     sendLocalReply(405, "CONNECT is not supported on this listener\n", 0);
@@ -299,10 +299,13 @@ void ActiveRequest::finish() {
 
 void ActiveRequest::recordMetrics() {
   std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - startTime_;
-  telemetry_.record(worker_.metrics,
+  auto id = state_.headers.get("x-request-id");
+  telemetry_.record(worker_.metrics, worker_.options.tracing,
                     {.status = status_, .flags = flags_, .durationMs = elapsed.count(),
                      .requestBytes = bytesReceived_, .responseBytes = bytesSent_},
-                    state_.authority);
+                    {.authority = state_.authority, .method = state_.methodName,
+                     .path = state_.path, .requestId = id.value_or(std::string_view()),
+                     .upstreamCluster = upstreamCluster_});
 }
 
 void ActiveRequest::writeAccessLog() {

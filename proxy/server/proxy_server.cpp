@@ -16,6 +16,7 @@
 #include "proxy/admin/admin_server.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/health_stats.h"
+#include "proxy/telemetry/zipkin_exporter.h"
 
 namespace mesh::proxy {
 
@@ -82,6 +83,7 @@ struct ProxyServer::State {
   bool draining = false;
   std::unique_ptr<WorkloadIdentity> identity;
   std::unique_ptr<XdsClient> xds;
+  std::unique_ptr<telemetry::ZipkinExporter> zipkin;
   std::chrono::steady_clock::time_point drainDeadline;
 
   Result<SocketAddress> listenerAddress(const core::model::Listener& l) {
@@ -217,6 +219,7 @@ struct ProxyServer::State {
     }
     drainTimer.reset();
     xds.reset();
+    zipkin.reset();
     identity.reset();
     sigterm.reset();
     sigint.reset();
@@ -385,6 +388,18 @@ int ProxyServer::run() {
       return 1;
     }
     s.xds = std::move(*xds);
+  }
+  if (!s.options.zipkinAddress.empty()) {
+    auto collector = SocketAddress::parseHostPort(s.options.zipkinAddress);
+    if (!collector.ok()) {
+      LOG_ERROR("proxy", "--zipkin-address: ", collector.status().message());
+      return 1;
+    }
+    // Spans wait here for the exporter; 10000 of them is a few MB at most.
+    s.options.proxy.tracing.spans = std::make_shared<telemetry::SpanQueue>(s.registry, 10000);
+    s.zipkin = std::make_unique<telemetry::ZipkinExporter>(s.loop, *collector,
+                                                           s.options.proxy.tracing.spans);
+    s.zipkin->start();
   }
   for (unsigned i = 0; i < std::max(1u, s.options.concurrency); ++i) {
     s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config));

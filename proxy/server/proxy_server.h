@@ -34,6 +34,7 @@ struct ServerOptions {
   // address the user chose must bind.
   std::string statsAddress = "0.0.0.0:15090";
   bool statsAddressChosen = false;
+  std::string zipkinAddress;  // ip:port of a Zipkin collector; empty: no span export
   unsigned concurrency = 2;
   unsigned drainSeconds = 5;
   ProxyOptions proxy;

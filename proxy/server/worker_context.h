@@ -18,6 +18,7 @@
 #include "proxy/server/runtime_config.h"
 #include "proxy/telemetry/access_log.h"
 #include "proxy/telemetry/istio_metrics.h"
+#include "proxy/telemetry/tracing_options.h"
 
 namespace mesh::proxy {
 
@@ -31,6 +32,7 @@ struct ProxyOptions {
   size_t retryBufferBytes = 64 * 1024;        // request bodies up to this are kept for retries
   std::FILE* accessLog = nullptr;             // null: no access log
   telemetry::AccessLogFormat accessLogFormat = telemetry::AccessLogFormat::text;
+  telemetry::TracingOptions tracing;  // trace sampling and the span queue for Zipkin
   // The workload's certificate and TLS contexts (proxy/mtls); null: no TLS at all.
   std::shared_ptr<TransportSecurity> security;
 };

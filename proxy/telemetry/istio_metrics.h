@@ -76,6 +76,7 @@ class WorkerMetrics {
   TcpSeries tcpSeries(std::string_view service, std::string_view peerPrincipal, bool mtls);
   // This workload's metadata as the header carries it, encoded once.
   const std::string& selfHeader() const { return selfHeader_; }
+  const PeerMetadata& self() const { return self_; }
 
  private:
   struct HttpSeries {

@@ -1,5 +1,11 @@
 #include "proxy/telemetry/request_telemetry.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/http/response_flags.h"
+
 namespace mesh::proxy::telemetry {
 namespace {
 
@@ -22,8 +28,11 @@ std::string_view hostOf(std::string_view authority) {
 
 }  // namespace
 
-void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound) {
+void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
+                                 const TracingOptions& tracing, std::mt19937_64& rng) {
   inbound_ = inbound;
+  trace_ = startSpan(extractTraceContext(headers), tracing.samplingPercent, rng);
+  injectTraceContext(headers, trace_);
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;
@@ -62,8 +71,8 @@ void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMe
   headers.remove(kPeerMetadataHeader);
 }
 
-void RequestTelemetry::record(WorkerMetrics& metrics, HttpRecord r,
-                              std::string_view authority) const {
+void RequestTelemetry::record(WorkerMetrics& metrics, const TracingOptions& tracing,
+                              HttpRecord r, const Facts& facts) const {
   r.inbound = inbound_;
   r.mtls = inbound_ ? mtls_ : sentMetadata_;
   r.peerMetadata = peer_;
@@ -76,9 +85,45 @@ void RequestTelemetry::record(WorkerMetrics& metrics, HttpRecord r,
   if (cluster_ && !cluster_->config().service.empty()) {
     r.service = cluster_->config().service;
   } else if (inbound_) {
-    r.service = hostOf(authority);  // what the client asked for, as Istio falls back to
+    r.service = hostOf(facts.authority);  // what the client asked for, as Istio falls back to
   }
   metrics.recordHttp(r);
+  if (trace_.sampled && tracing.spans) tracing.spans->push(zipkinSpan(r, facts, metrics.self()));
+}
+
+// A Zipkin v2 span: CLIENT from the calling sidecar, SERVER from the called one; the server's
+// parentId is the client's id. Tags follow what Istio's sidecars write.
+std::string RequestTelemetry::zipkinSpan(const HttpRecord& r, const Facts& f,
+                                         const PeerMetadata& self) const {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  int64_t durationUs = static_cast<int64_t>(r.durationMs * 1000);
+  int64_t endUs = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  std::string service = self.app.empty() ? self.workload : self.app;
+  if (!self.ns.empty()) service += "." + self.ns;
+  std::string name = std::string(r.service.empty() ? hostOf(f.authority) : r.service);
+  nlohmann::ordered_json span;
+  span["traceId"] = trace_.traceIdHex();
+  span["id"] = TraceContext::hex16(trace_.spanId);
+  if (trace_.parentId) span["parentId"] = TraceContext::hex16(trace_.parentId);
+  span["kind"] = inbound_ ? "SERVER" : "CLIENT";
+  span["name"] = name + "/*";
+  span["timestamp"] = endUs - durationUs;
+  span["duration"] = std::max<int64_t>(durationUs, 1);
+  span["localEndpoint"] = {{"serviceName", service.empty() ? "unknown" : service}};
+  nlohmann::ordered_json tags;
+  tags["component"] = "proxy";
+  tags["http.method"] = std::string(f.method);
+  tags["http.url"] = "http://" + std::string(f.authority) + std::string(f.path);
+  tags["http.status_code"] = std::to_string(r.status);
+  tags["response_flags"] = responseFlagsString(r.flags);
+  tags["upstream_cluster"] = std::string(f.upstreamCluster.empty() ? "-" : f.upstreamCluster);
+  tags["istio.namespace"] = self.ns;
+  tags["istio.canonical_service"] = self.app.empty() ? self.workload : self.app;
+  tags["reporter"] = inbound_ ? "destination" : "source";
+  tags["guid:x-request-id"] = std::string(f.requestId);
+  if (r.status == 0 || r.status >= 500) tags["error"] = "true";
+  span["tags"] = std::move(tags);
+  return span.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace mesh::proxy::telemetry

@@ -3,7 +3,9 @@
 // takes the calling sidecar's metadata off the request (believed only over mTLS) and puts
 // ours on the response; on the outbound side it puts ours on requests that go over mTLS to
 // another sidecar and takes the server sidecar's off the response. Either way the header
-// never reaches an application. At the end it records the request in the worker's series.
+// never reaches an application. It also continues or starts the trace (trace_context.h): the
+// request goes on with this proxy's span in its traceparent and B3 headers. At the end it
+// records the request in the worker's series and, when sampled, queues its span for Zipkin.
 //
 // Owned by the ActiveRequest; holds the destination cluster alive as long as the request.
 #pragma once
@@ -14,7 +16,11 @@
 #include <string_view>
 
 #include "core/http/header_map.h"
+#include <random>
+
 #include "proxy/telemetry/istio_metrics.h"
+#include "proxy/telemetry/trace_context.h"
+#include "proxy/telemetry/tracing_options.h"
 #include "proxy/upstream/cluster_info.h"
 
 namespace mesh::proxy::telemetry {
@@ -24,7 +30,8 @@ class RequestTelemetry {
   // The request head from the client. `inbound`: it came through the inbound listener, whose
   // connection manager has already replaced x-forwarded-client-cert with what the handshake
   // proved (absent: plain text).
-  void onRequest(core::http::HeaderMap& headers, bool inbound);
+  void onRequest(core::http::HeaderMap& headers, bool inbound, const TracingOptions& tracing,
+                 std::mt19937_64& rng);
   // The router's destination, before the upstream head is built: a mesh mTLS hop carries our
   // metadata.
   void onUpstream(core::http::HeaderMap& headers, std::shared_ptr<const ClusterInfo> cluster,
@@ -35,10 +42,18 @@ class RequestTelemetry {
   void onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics);
   // When the response head was ready (for the access log's upstream service time).
   std::chrono::steady_clock::time_point responseHeadAt() const { return responseAt_; }
+  // What the span and the service fallback need from the request.
+  struct Facts {
+    std::string_view authority, method, path, requestId, upstreamCluster;
+  };
   // `record` has the outcome (status, flags, duration, bytes); the rest is filled in here.
-  void record(WorkerMetrics& metrics, HttpRecord record, std::string_view authority) const;
+  void record(WorkerMetrics& metrics, const TracingOptions& tracing, HttpRecord record,
+              const Facts& facts) const;
+  const TraceContext& trace() const { return trace_; }
 
  private:
+  std::string zipkinSpan(const HttpRecord& r, const Facts& f, const PeerMetadata& self) const;
+
   bool inbound_ = false;
   bool mtls_ = false;
   bool sentMetadata_ = false;
@@ -47,6 +62,7 @@ class RequestTelemetry {
   std::string_view hostIdentity_;  // outbound: points into cluster_'s host
   std::shared_ptr<const ClusterInfo> cluster_;
   std::chrono::steady_clock::time_point responseAt_{};
+  TraceContext trace_;
 };
 
 }  // namespace mesh::proxy::telemetry

@@ -1,0 +1,47 @@
+// Trace context propagation: what a sidecar reads from a request's W3C `traceparent` or B3
+// (`x-b3-traceid`, `x-b3-spanid`, `x-b3-parentspanid`, `x-b3-sampled`) headers, and what it
+// writes for the next hop. Each sidecar that sees a request makes one span of its own: its
+// parent is the span the request came with, and the next hop gets this span's id as its
+// parent. A request without context starts a trace; the sampling decision travels with it
+// (a caller's decision is kept; without one, --trace-sampling decides).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "core/http/header_map.h"
+
+namespace mesh::proxy::telemetry {
+
+struct TraceContext {
+  uint64_t traceHigh = 0;  // 0 with a 64-bit trace id
+  uint64_t traceLow = 0;
+  uint64_t spanId = 0;     // this proxy's span
+  uint64_t parentId = 0;   // the caller's span; 0 at the root
+  bool sampled = false;
+  bool wide = true;        // a 128-bit trace id (written as 32 hex digits)
+
+  std::string traceIdHex() const;
+  static std::string hex16(uint64_t v);
+};
+
+// What the request carries: traceparent first, else B3. `sampled` is unset when the caller
+// left the decision to us.
+struct IncomingContext {
+  uint64_t traceHigh = 0, traceLow = 0, spanId = 0;
+  bool wide = true;
+  std::optional<bool> sampled;
+};
+std::optional<IncomingContext> extractTraceContext(const core::http::HeaderMap& headers);
+
+// This proxy's span for a request: continues `incoming` or starts a trace.
+TraceContext startSpan(const std::optional<IncomingContext>& incoming, double samplingPercent,
+                       std::mt19937_64& rng);
+
+// Sets traceparent and the B3 headers for the next hop (replacing what was there).
+void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& context);
+
+}  // namespace mesh::proxy::telemetry
