@@ -6,6 +6,7 @@
 #include "core/base/log.h"
 #include "core/http/chars.h"
 #include "core/http/serializer.h"
+#include "proxy/http/filters/authz_filter.h"
 #include "proxy/http/filters/cors_filter.h"
 #include "proxy/http/filters/fault_filter.h"
 #include "proxy/http/http_connection.h"
@@ -97,6 +98,9 @@ void ActiveRequest::start() {
     return;
   }
   const auto& cfg = *route_.route->config;
+  // Authorization first, as Envoy's RBAC filter: nothing else runs for a denied request.
+  if (state_.inbound && !config_->authz().empty())
+    filters_.push_back(std::make_unique<AuthzFilter>(config_->authz()));
   if (cfg.cors) filters_.push_back(std::make_unique<CorsFilter>());
   if (cfg.fault) filters_.push_back(std::make_unique<FaultFilter>());
   auto router = std::make_unique<RouterFilter>();

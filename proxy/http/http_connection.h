@@ -42,6 +42,11 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   // Inbound: every request gets x-forwarded-client-cert set to `value` ("" removes it),
   // whatever the client sent.
   void setForwardedClientCert(std::string value) { forwardedClientCert_ = std::move(value); }
+  // Inbound over mTLS: who the peer is and the server name it asked for (authorization).
+  void setPeerIdentity(std::string principal, std::string serverName) {
+    peerPrincipal_ = std::move(principal);
+    serverName_ = std::move(serverName);
+  }
   // Transparent capture: the port the client connected to before iptables redirected it. A
   // Host without a port then routes as "host:port", as the client meant.
   void setOriginalPort(uint32_t port) { originalPort_ = port; }
@@ -94,6 +99,8 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   bool reading_ = false;
   TimerMode timerMode_ = TimerMode::idle;
   std::optional<std::string> forwardedClientCert_;
+  std::string peerPrincipal_;
+  std::string serverName_;
   uint32_t originalPort_ = 0;
   std::string scheme_ = "http";
   // Destruction order (reverse of declaration): the request first (it may still write),

@@ -29,6 +29,10 @@ struct RequestState {
   uint32_t port = 0;  // the listener's port
   // Came through the inbound listener: from another sidecar (mTLS) or a plain-text client.
   bool inbound = false;
+  // Inbound over mTLS: the peer's SPIFFE id without "spiffe://" (AuthorizationPolicy's
+  // principal) and the server name it asked for; empty for plain text.
+  std::string peerPrincipal;
+  std::string serverName;
 
   bool hasBody() const { return chunked || (contentLength && *contentLength > 0); }
   std::string_view pathOnly() const {

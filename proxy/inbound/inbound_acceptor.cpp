@@ -96,11 +96,14 @@ class InboundAcceptor::Pending final : private core::StreamSink {
     if (port->mtls == MtlsMode::disable)
       return refuse("tls_disabled", "port " + std::to_string(port->port) + " has mTLS DISABLE");
     auto peerId = tls_->peerId();
-    InboundRoute route{port->port, port->cluster, port->protocol, {}};
+    InboundRoute route{port->port, port->cluster, port->protocol, {}, {}, {}};
     // Envoy's format; the app learns who called, and a client cannot forge it (the header
     // it sent is replaced).
-    if (peerId)
+    if (peerId) {
       route.forwardedClientCert = "By=" + owner_.security_->selfId() + ";URI=" + peerId->toString();
+      route.peerPrincipal = peerId->toString().substr(std::string_view("spiffe://").size());
+    }
+    route.serverName = sni;
     LOG_DEBUG("inbound", peer_.toString(), ": mTLS from ",
               peerId ? peerId->toString() : std::string("?"), " for port ", port->port, " alpn \"",
               tls_->alpn(), "\"");
@@ -125,7 +128,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
     }
     if (!port) return refuse("unknown_port", "plain text, and the listener has no single port");
     auto replay = std::make_unique<ReplayStream>(std::move(tcp_), std::move(first));
-    handOver(std::move(replay), InboundRoute{port->port, port->cluster, port->protocol, {}});
+    handOver(std::move(replay), InboundRoute{port->port, port->cluster, port->protocol, {}, {}, {}});
   }
 
   void handOver(std::unique_ptr<core::Stream> stream, InboundRoute route) {

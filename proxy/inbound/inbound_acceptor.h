@@ -33,6 +33,8 @@ struct InboundRoute {
   std::string cluster;              // inbound|<port>||, the local app
   std::string protocol = "http";    // the port's protocol
   std::string forwardedClientCert;  // x-forwarded-client-cert for the app; "" without mTLS
+  std::string peerPrincipal;        // the peer's SPIFFE id without "spiffe://"; "" without mTLS
+  std::string serverName;           // the SNI the peer sent
 };
 
 class InboundAcceptor {

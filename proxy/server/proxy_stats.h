@@ -25,6 +25,8 @@ struct ProxyStats {
   core::metrics::Counter& configReloadOk;
   core::metrics::Counter& configReloadError;
   core::metrics::Counter& tcpConnections;
+  core::metrics::Counter& rbacDeniedHttp;  // requests and connections AuthorizationPolicy refused
+  core::metrics::Counter& rbacDeniedTcp;
   core::metrics::Family<core::metrics::Counter>& flags;
   core::metrics::Family<core::metrics::Counter>& protocolErrors;
   telemetry::IstioMetrics istio;  // Istio's standard metrics (proxy/telemetry)

@@ -15,6 +15,9 @@ core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
     if (!compiled.ok()) return compiled.status();
     config->routeTables_[table.name] = std::move(*compiled);
   }
+  auto authz = authz::AuthzEngine::compile(config->snapshot_->authorizationPolicies);
+  if (!authz.ok()) return authz.status();
+  config->authz_ = std::move(*authz);
   core::Status inbound;
   forEachInboundCluster(*config->snapshot_, [&](const std::string& cluster) {
     if (!inbound.ok() || config->routeTables_.count(cluster)) return;
@@ -42,7 +45,7 @@ core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
   }
   for (const auto& l : config->snapshot_->listeners) {
     if (!l.hasTls) continue;
-    auto tls = gatewayServerContext(l.tls);
+    auto tls = gatewayServerContext(l);
     if (!tls.ok()) {
       return core::error(tls.status().code(), "listener " + l.name + ": " + tls.status().message());
     }

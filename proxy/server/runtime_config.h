@@ -13,6 +13,7 @@
 #include "core/base/status.h"
 #include "core/model/snapshot.h"
 #include "core/tls/context.h"
+#include "proxy/authz/engine.h"
 #include "proxy/router/route_table.h"
 #include "proxy/upstream/cluster_info.h"
 
@@ -35,6 +36,8 @@ class RuntimeConfig {
   const std::map<std::string, std::shared_ptr<const ClusterInfo>>& clusters() const {
     return clusters_;
   }
+  // The AuthorizationPolicies of this workload, checked on inbound requests.
+  const authz::AuthzEngine& authz() const { return authz_; }
 
  private:
   core::model::SnapshotPtr snapshot_;
@@ -44,6 +47,7 @@ class RuntimeConfig {
   std::map<std::string, std::shared_ptr<const CompiledRouteTable>> routeTables_;
   std::map<std::string, std::shared_ptr<const ClusterInfo>> clusters_;
   std::map<std::string, std::shared_ptr<core::TlsContext>> listenerTls_;
+  authz::AuthzEngine authz_;
 };
 
 }  // namespace mesh::proxy

@@ -32,6 +32,7 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
               http_.erase(it);
             });
         connection->setForwardedClientCert(std::move(route.forwardedClientCert));
+        connection->setPeerIdentity(std::move(route.peerPrincipal), std::move(route.serverName));
         startHttp(std::move(connection));
       });
   gatewayTls_ = std::make_unique<GatewayTlsAcceptor>(

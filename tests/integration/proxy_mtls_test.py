@@ -69,7 +69,7 @@ def client_snapshot(sidecar_port, port=0, version="c1"):
 class Sidecar:
     """A running `mesh proxy` with a workload certificate from the CA."""
 
-    def __init__(self, ca, sa, snapshot=None, *extra):
+    def __init__(self, ca, sa, snapshot=None, *extra, ns="default"):
         self.dir = tempfile.mkdtemp()
         self.config = os.path.join(self.dir, "snapshot.json")
         args = []
@@ -78,12 +78,12 @@ class Sidecar:
             args = ["--config", self.config]
         token_file = os.path.join(self.dir, "token")
         with open(token_file, "w") as f:
-            f.write(ca.token(sa=sa) + "\n")
+            f.write(ca.token(ns=ns, sa=sa) + "\n")
         self.log = open(os.path.join(self.dir, "stderr.log"), "w+")
         self.proc = subprocess.Popen(
             [MESH, "proxy", *args, "--admin", "127.0.0.1:0", "--readiness", "127.0.0.1:0",
              "--concurrency", "1", "--ca-address", ca.address, "--ca-root", ca.root,
-             "--token-file", token_file, "--namespace", "default", "--service-account", sa,
+             "--token-file", token_file, "--namespace", ns, "--service-account", sa,
              *extra],
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
