@@ -1,0 +1,99 @@
+#include "cmd/up/config_mirror.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace mesh::cmd::up {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool isConfigFile(const fs::path& path) {
+  auto ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool readFile(const fs::path& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream text;
+  text << in.rdbuf();
+  out = text.str();
+  return static_cast<bool>(in) || in.eof();
+}
+
+bool writeAtomically(const fs::path& path, const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  fs::path tmp = path;
+  tmp += ".tmp~";  // not a config file name: pilot ignores it
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text) || !out.flush()) return false;
+  }
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+}  // namespace
+
+bool isSkippedDirectory(const fs::path& relative) {
+  auto first = relative.begin();
+  if (first != relative.end() && *first == "samples") return true;
+  for (const auto& part : relative) {
+    std::string name = part.string();
+    if (!name.empty() && name[0] == '.' && name != "." && name != "..") return true;
+  }
+  return false;
+}
+
+MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror) {
+  MirrorResult result;
+  std::set<fs::path> wanted;
+  std::error_code ec;
+  result.watched.push_back(dir);
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  if (ec) result.errors.push_back(dir.string() + ": " + ec.message());
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    fs::path relative = fs::relative(it->path(), dir, ec);
+    if (ec) break;
+    if (it->is_directory(ec)) {
+      if (isSkippedDirectory(relative)) {
+        it.disable_recursion_pending();
+      } else {
+        result.watched.push_back(it->path());
+      }
+      continue;
+    }
+    if (!it->is_regular_file(ec) || !isConfigFile(it->path())) continue;
+    wanted.insert(relative);
+    std::string text, old;
+    if (!readFile(it->path(), text)) {
+      result.errors.push_back(it->path().string() + ": cannot read");
+      continue;
+    }
+    fs::path target = mirror / relative;
+    if (readFile(target, old) && old == text) continue;
+    if (!writeAtomically(target, text)) {
+      result.errors.push_back(target.string() + ": cannot write");
+      continue;
+    }
+    result.changed = true;
+  }
+  // Files gone from DIR leave the copy too.
+  std::vector<fs::path> stale;
+  for (fs::recursive_directory_iterator m(mirror, ec), end; !ec && m != end; m.increment(ec)) {
+    if (m->is_regular_file(ec) && !wanted.count(fs::relative(m->path(), mirror, ec))) {
+      stale.push_back(m->path());
+    }
+  }
+  for (const auto& path : stale) {
+    fs::remove(path, ec);
+    result.changed = true;
+  }
+  return result;
+}
+
+}  // namespace mesh::cmd::up

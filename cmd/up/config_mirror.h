@@ -1,0 +1,25 @@
+// The configuration mesh up hands to pilot: a copy of DIR's YAML and JSON files in the state
+// directory, refreshed whenever DIR changes. The copy leaves out what is not applied:
+// DIR/samples/ (routing samples to try by copying them into DIR) and hidden directories, the
+// way `kubectl apply -f DIR` would not see files kept elsewhere. Pilot watches the copy;
+// only files whose bytes changed are rewritten (by rename), so a touch of DIR costs nothing.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace mesh::cmd::up {
+
+struct MirrorResult {
+  std::vector<std::filesystem::path> watched;  // DIR and its subdirectories that are copied
+  std::vector<std::string> errors;             // files that could not be read or written
+  bool changed = false;                        // something in the copy changed
+};
+
+// True for a directory of DIR whose files are not applied.
+bool isSkippedDirectory(const std::filesystem::path& relative);
+
+MirrorResult syncMirror(const std::filesystem::path& dir, const std::filesystem::path& mirror);
+
+}  // namespace mesh::cmd::up
