@@ -4,20 +4,25 @@
 
 namespace mesh::core::config {
 
-void PositionTable::add(std::string pointer, Position position) {
-  entries_.emplace_back(std::move(pointer), position);
+void PositionTable::add(std::string_view pointer, Position position) {
+  entries_.push_back({static_cast<std::uint32_t>(text_.size()),
+                      static_cast<std::uint32_t>(pointer.size()), position});
+  text_.append(pointer);
 }
 
 void PositionTable::seal() {
   std::sort(entries_.begin(), entries_.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+            [this](const Entry& a, const Entry& b) { return pointerOf(a) < pointerOf(b); });
+  entries_.shrink_to_fit();
+  text_.shrink_to_fit();
 }
 
 Position PositionTable::find(std::string_view pointer) const {
   while (true) {
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), pointer,
-                               [](const auto& entry, std::string_view p) { return entry.first < p; });
-    if (it != entries_.end() && it->first == pointer) return it->second;
+    auto it = std::lower_bound(
+        entries_.begin(), entries_.end(), pointer,
+        [this](const Entry& entry, std::string_view p) { return pointerOf(entry) < p; });
+    if (it != entries_.end() && pointerOf(*it) == pointer) return it->position;
     if (pointer.empty()) return {};
     pointer = pointer.substr(0, pointer.rfind('/'));
   }
