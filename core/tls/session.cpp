@@ -23,15 +23,13 @@ constexpr size_t kReadChunk = 16 * 1024;
 
 // BoringSSL's memory BIO keeps the largest size it ever reached (BIO_reset even clears all of
 // it, byte by byte): a connection that once carried a megabyte would hold a megabyte for
-// good, thousands of times over on a server. A drained buffer larger than this goes back to
-// the allocator; an idle connection then holds none.
-constexpr size_t kIdleBufferBytes = 4 * 1024;
-
-// Empties `bio`, giving its memory back when it grew past kIdleBufferBytes.
+// good, thousands of times over on a server. A drained buffer goes back to the allocator
+// instead, so an idle connection holds none; the next record allocates anew, which costs
+// little next to encrypting it.
 void emptyBuffer(BIO* bio) {
   BUF_MEM* mem = nullptr;
   BIO_get_mem_ptr(bio, &mem);
-  if (mem != nullptr && mem->max > kIdleBufferBytes) {
+  if (mem != nullptr && mem->max > 0) {
     if (BUF_MEM* fresh = BUF_MEM_new()) {
       BIO_set_mem_buf(bio, fresh, BIO_CLOSE);  // frees the old one
       return;

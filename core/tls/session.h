@@ -64,7 +64,7 @@ class TlsSession {
   // Ciphertext (handshake, records, alerts) to put on the wire, oldest first.
   std::string takeOutput();
   // Memory the session's input and output buffers hold. Given back once drained, so an idle
-  // connection holds at most a few KiB here whatever it carried before.
+  // connection holds nothing here whatever it carried before.
   std::size_t bufferCapacity() const;
 
   // The first error (ok while none).
