@@ -91,6 +91,14 @@ def rss_mb(pid, field="VmRSS"):
     return 0
 
 
+def metric(monitor, name):
+    with urllib.request.urlopen("http://%s/metrics" % monitor) as m:
+        for line in m.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -175,7 +183,8 @@ def main():
         print("services %d x %d endpoints, %d proxies over mTLS (%d client processes)"
               % (args.services, args.endpoints, total, args.processes))
         print("initial sync (handshakes + full snapshots): %.1f s" % initial)
-        print("pilot RSS after initial sync: %.1f MB" % rss_steady)
+        print("pilot RSS after initial sync: %.1f MB (heap in use %.1f MB)"
+              % (rss_steady, metric(monitor, "pilot_heap_in_use_bytes") / 1e6))
 
         all_latencies, cpu_rounds, lasts = [], [], []
         for r in range(args.rounds):
@@ -195,8 +204,11 @@ def main():
             lat = [t - t0 for t in got.values()]
             all_latencies += lat
             lasts.append(max(lat))
-            print("round %d: %d/%d ACKed, p50 %d ms, p99 %d ms, last %d ms, pilot CPU %.3f s"
-                  % (r + 1, len(got), total, percentile(lat, 50), percentile(lat, 99), max(lat), cpu_rounds[-1]))
+            print("round %d: %d/%d ACKed, p50 %d ms, p99 %d ms, last %d ms, pilot CPU %.3f s, "
+                  "RSS %.1f MB, heap in use %.1f MB"
+                  % (r + 1, len(got), total, percentile(lat, 50), percentile(lat, 99), max(lat),
+                     cpu_rounds[-1], rss_mb(pilot.pid),
+                     metric(monitor, "pilot_heap_in_use_bytes") / 1e6))
             time.sleep(0.5)
         print("change to ACK over %d rounds: p50 %d ms, p99 %d ms, last ACK (median round) %d ms"
               % (args.rounds, percentile(all_latencies, 50), percentile(all_latencies, 99),
@@ -206,7 +218,8 @@ def main():
         with urllib.request.urlopen("http://%s/metrics" % monitor) as m:
             for line in m.read().decode().splitlines():
                 if line.startswith(("pilot_xds_pushes", "pilot_proxy_convergence_time_count",
-                                    "pilot_proxy_convergence_time_sum", "pilot_xds ")):
+                                    "pilot_proxy_convergence_time_sum", "pilot_xds ",
+                                    "pilot_heap_")):
                     print("  " + line)
     finally:
         for c in clients:

@@ -17,6 +17,13 @@ PushMetrics::PushMetrics(core::metrics::Registry& r)
       rounds(r.counter("pilot_push_rounds_total", "Push rounds (one per coalesced change)")
                  .series(std::vector<std::string>{})),
       refusals(r.counter("pilot_xds_refusals_total", "Proxy connections refused, by reason",
-                         {"reason"})) {}
+                         {"reason"})),
+      heapInUse(r.gauge("pilot_heap_in_use_bytes",
+                        "Bytes of allocated memory in use, after the last push round")
+                    .series(std::vector<std::string>{})),
+      heapFree(r.gauge("pilot_heap_free_bytes",
+                       "Bytes the allocator holds free (not returned to the system), after the "
+                       "last push round")
+                   .series(std::vector<std::string>{})) {}
 
 }  // namespace mesh::pilot

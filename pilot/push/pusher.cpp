@@ -1,5 +1,7 @@
 #include "pilot/push/pusher.h"
 
+#include <malloc.h>
+
 #include <ctime>
 
 #include "core/base/log.h"
@@ -10,6 +12,14 @@
 #include "pilot/compile/scope.h"
 
 namespace mesh::pilot {
+
+namespace {
+
+// First snapshots are megabytes each: after this many bytes of them the heap figures are
+// taken too, without waiting for a round.
+constexpr std::size_t kHeapAfterBytes = 64u << 20;
+
+}  // namespace
 
 struct Pusher::Proxy {
   std::uint64_t id = 0;
@@ -74,6 +84,7 @@ void Pusher::runRound() {
   if (!config_) return;
   ++round_;
   metrics_.rounds.inc();
+  heapAfterWrites_ = true;
   view_ = buildView();
   viewChangedAt_ = pendingChangeAt_;
   pendingChangeAt_ = 0;
@@ -90,6 +101,7 @@ void Pusher::runRound() {
   }
   LOG_DEBUG("pilot", "push round ", round_, ": ", proxies_.size(), " proxies, ", parts_.size(),
             " scopes");
+  pump();  // when the round sent nothing, this is where its heap figures are taken
 }
 
 OutboundPartPtr Pusher::partFor(const std::string& key,
@@ -171,6 +183,7 @@ void Pusher::pump() {
     }
     p.writing = true;
     ++writesInFlight_;
+    bytesSinceHeap_ += message.size();
     std::weak_ptr<bool> alive = alive_;
     bool sent = p.send(core::encodeFrameBytes(message), [this, alive, id] {
       if (alive.expired()) return;
@@ -193,6 +206,23 @@ void Pusher::pump() {
     p.sentInbound = std::move(p.nextInbound);
     p.sentChangeAt = p.nextChangeAt;
   }
+  if (sendQueue_.empty() && writesInFlight_ == 0 &&
+      (heapAfterWrites_ || bytesSinceHeap_ >= kHeapAfterBytes)) {
+    heapAfterWrites_ = false;
+    bytesSinceHeap_ = 0;
+    recordHeap();
+  }
+}
+
+// The allocator's own figures, for pilot_heap_*_bytes: with RSS they tell memory pilot holds
+// from memory the allocator keeps free. (Handing the free memory back with malloc_trim after
+// each round was measured: it saved 1 to 4 MB of RSS out of 55 to 100, not worth its pause.)
+void Pusher::recordHeap() {
+#if defined(__GLIBC__)
+  const struct mallinfo2 info = mallinfo2();
+  metrics_.heapInUse.set(static_cast<double>(info.uordblks + info.hblkhd));
+  metrics_.heapFree.set(static_cast<double>(info.fordblks));
+#endif
 }
 
 std::uint64_t Pusher::connect(ProxyInfo info, bool delta, SendFn send) {

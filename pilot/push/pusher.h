@@ -104,6 +104,7 @@ class Pusher {
   void enqueue(Proxy& proxy, OutboundPartPtr part, InboundPart inbound);
   std::string nextVersion();
   void pump();
+  void recordHeap();
 
   core::Loop& loop_;
   PushMetrics& metrics_;
@@ -123,6 +124,10 @@ class Pusher {
   std::map<std::uint64_t, std::unique_ptr<Proxy>> proxies_;
   std::deque<std::uint64_t> sendQueue_;
   std::size_t writesInFlight_ = 0;
+  // The heap figures are taken once the writes of a round, or of enough first snapshots,
+  // are done (see pump()).
+  bool heapAfterWrites_ = false;
+  std::size_t bytesSinceHeap_ = 0;
   core::Timer roundTimer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
