@@ -70,6 +70,8 @@ void to_json(nlohmann::json& j, const InboundPort& v);
 void from_json(const nlohmann::json& j, InboundPort& v);
 void to_json(nlohmann::json& j, const ServerTls& v);
 void from_json(const nlohmann::json& j, ServerTls& v);
+void to_json(nlohmann::json& j, const SniCertificate& v);
+void from_json(const nlohmann::json& j, SniCertificate& v);
 void to_json(nlohmann::json& j, const Listener& v);
 void from_json(const nlohmann::json& j, Listener& v);
 

@@ -31,6 +31,15 @@ struct ServerTls {
   bool httpsRedirect = false;
 };
 
+// gateway: another certificate on a listener that terminates TLS, for clients whose SNI is
+// one of `hosts` (names or "*.example.com"); the listener's `tls` serves the others and
+// decides client verification for all.
+struct SniCertificate {
+  std::vector<std::string> hosts;
+  std::string serverCertificate;
+  std::string privateKey;
+};
+
 struct Listener {
   enum class Direction { outbound, inbound, gateway };
   std::string name;
@@ -50,6 +59,7 @@ struct Listener {
   // gateway: TLS termination for this server port.
   bool hasTls = false;
   ServerTls tls;
+  std::vector<SniCertificate> sniCertificates;
   std::vector<std::string> hosts;  // gateway: hosts this server answers for
 };
 

@@ -88,6 +88,24 @@ bool sameTls(const std::optional<core::model::ServerTls>& a,
          a->privateKey == b->privateKey && a->caCertificates == b->caCertificates;
 }
 
+// Whether `server` can share a listener with `first` by presenting its own certificate to
+// the clients that ask for its hosts (SNI): it must verify clients the same way.
+bool sniCompatible(const std::optional<core::model::ServerTls>& server,
+                   const std::optional<core::model::ServerTls>& first) {
+  return server && first && server->mode == first->mode &&
+         server->caCertificates == first->caCertificates;
+}
+
+// A server's hosts as SNI names: without their "ns/" part.
+std::vector<std::string> sniNames(const json& server) {
+  std::vector<std::string> out;
+  for (const auto& entry : specStrings(server, "hosts")) {
+    auto slash = entry.find('/');
+    out.push_back(slash == std::string::npos ? entry : entry.substr(slash + 1));
+  }
+  return out;
+}
+
 // Istio resolves a short VirtualService host ("reviews") in the VirtualService's namespace;
 // names with dots and wildcards are taken as written.
 std::string vsHost(const std::string& host, const std::string& ns, const MeshView& view) {
@@ -141,8 +159,9 @@ struct GatewayBuilder {
     l.port = port;
     l.direction = Listener::Direction::gateway;
     l.protocol = "http";
-    // One TLS setting per port: the first server's. A server on the same port that would
-    // need another certificate (SNI selection) or none is left out.
+    // The first server's TLS settings are the listener's. Another server on the port with its
+    // own certificate gets it presented to clients asking for its hosts (SNI); one that would
+    // verify clients differently, or terminate no TLS at all, is left out.
     const auto& tls = servers.front().tls;
     l.hasTls = tls.has_value();
     if (tls) l.tls = *tls;
@@ -151,7 +170,11 @@ struct GatewayBuilder {
     table.name = l.routeTable;
     std::map<std::string, std::size_t> byDomain;  // index into table.virtualHosts
     for (const auto& bound : servers) {
-      if (!sameTls(bound.tls, tls)) continue;
+      if (!sameTls(bound.tls, tls)) {
+        if (!sniCompatible(bound.tls, tls)) continue;
+        l.sniCertificates.push_back(
+            {sniNames(*bound.server), bound.tls->serverCertificate, bound.tls->privateKey});
+      }
       for (const auto& h : specStrings(*bound.server, "hosts")) {
         if (std::find(l.hosts.begin(), l.hosts.end(), h) == l.hosts.end()) l.hosts.push_back(h);
       }

@@ -11,7 +11,8 @@
 // without VirtualServices.
 //
 // HTTPS servers with tls.mode SIMPLE or MUTUAL and certificate files (serverCertificate,
-// privateKey, caCertificates) terminate TLS on their listener, one certificate per port.
+// privateKey, caCertificates) terminate TLS on their listener; servers of one port with
+// different certificates are told apart by the client's SNI.
 // Servers the proxy cannot serve yet (credentialName, PASSTHROUGH, TLS, TCP) are left out.
 #pragma once
 

@@ -48,9 +48,20 @@ spec:
   - port: {{number: {https_port}, name: https, protocol: HTTPS}}
     hosts: ["web.example.com"]
     tls: {{mode: SIMPLE, serverCertificate: {cert}, privateKey: {key}}}
+  - port: {{number: {https_port}, name: https-shop, protocol: HTTPS}}
+    hosts: ["shop.example.com"]
+    tls: {{mode: SIMPLE, serverCertificate: {shop_cert}, privateKey: {shop_key}}}
   - port: {{number: {mutual_port}, name: https-mutual, protocol: HTTPS}}
     hosts: ["web.example.com"]
     tls: {{mode: MUTUAL, serverCertificate: {cert}, privateKey: {key}, caCertificates: {client_ca}}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: shop, namespace: default}}
+spec:
+  hosts: ["shop.example.com"]
+  gateways: [web-gateway]
+  http: [{{route: [{{destination: {{host: web-next}}}}]}}]
 """
 
 # The canary header goes to web-next; everything else to web, tagged on the way.
@@ -170,6 +181,12 @@ class IngressGateway(unittest.TestCase):
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", cls.key, "-out", cls.cert, "-days", "1", "-subj", "/CN=web.example.com",
                 "-addext", "subjectAltName=DNS:web.example.com")
+        # A second HTTPS server on the same port, told apart by SNI.
+        cls.shop_cert = os.path.join(cls.dir, "shop-cert.pem")
+        cls.shop_key = os.path.join(cls.dir, "shop-key.pem")
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", cls.shop_key, "-out", cls.shop_cert, "-days", "1", "-subj",
+                "/CN=shop.example.com", "-addext", "subjectAltName=DNS:shop.example.com")
         # The MUTUAL server's clients: a CA of their own and one client certificate from it.
         cls.mutual_port = free_port()
         path = lambda name: os.path.join(cls.dir, name)
@@ -183,7 +200,8 @@ class IngressGateway(unittest.TestCase):
         write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
             redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
-            key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem")))
+            key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem"),
+            shop_cert=cls.shop_cert, shop_key=cls.shop_key))
         cls.routes = os.path.join(cls.config, "routes.yaml")
         write_atomically(cls.routes, ROUTES_WEB)
         cls.pilot = Pilot(cls.dir, cls.config)
@@ -248,10 +266,11 @@ class IngressGateway(unittest.TestCase):
                           ("127.0.0.1", self.https_port, "GATEWAY"),
                           ("127.0.0.1", self.mutual_port, "GATEWAY")})
 
-    def curl_https(self, host, port=None, *extra):
+    def curl_https(self, host, port=None, *extra, cacert=None):
         port = port or self.https_port
         return subprocess.run(
-            ["curl", "-sS", "--cacert", self.cert, "--resolve", "%s:%d:127.0.0.1" % (host, port),
+            ["curl", "-sS", "--cacert", cacert or self.cert, "--resolve",
+             "%s:%d:127.0.0.1" % (host, port),
              "-w", "\n%{http_code}", *extra, "https://%s:%d/secure" % (host, port)],
             capture_output=True, text=True, timeout=30)
 
@@ -297,6 +316,11 @@ class IngressGateway(unittest.TestCase):
         wrong = self.curl_https("shop.example.com")
         self.assertNotEqual(wrong.returncode, 0)
         self.assertIn("certificate", wrong.stderr.lower())
+        # shop.example.com on the same port presents its own certificate (SNI) and routes by
+        # its own VirtualService.
+        shop = self.curl_https("shop.example.com", cacert=self.shop_cert)
+        self.assertTrue(shop.stdout.endswith("\n200"), shop.stderr)
+        self.assertEqual(json.loads(shop.stdout.rsplit("\n", 1)[0])["server"], "web-next-app")
         # Plain HTTP on the TLS port gets no HTTP answer.
         with self.assertRaises((ConnectionError, http.client.HTTPException, TimeoutError)):
             get(self.https_port, "web.example.com")

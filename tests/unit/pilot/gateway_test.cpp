@@ -280,7 +280,8 @@ spec:
   CHECK(s.listeners[0].hosts.size() == 3);
 }
 
-TEST_CASE("servers on one port share a listener; httpsRedirect answers 301; HTTPS with files",
+TEST_CASE("servers on one port share a listener; httpsRedirect answers 301; HTTPS with files "
+          "and SNI",
           "[pilot][gateway]") {
   auto s = compile(R"(apiVersion: networking.istio.io/v1
 kind: Gateway
@@ -313,8 +314,12 @@ spec:
     hosts: [b.example.com]
     tls: {httpsRedirect: true}
   - port: {number: 8443, name: https-b, protocol: HTTPS}
-    hosts: [b.example.com]
-    tls: {mode: SIMPLE, serverCertificate: /etc/other-cert.pem, privateKey: /etc/other-key.pem}
+    hosts: [default/b.example.com]
+    tls: {mode: SIMPLE, serverCertificate: /etc/b-cert.pem, privateKey: /etc/b-key.pem}
+  - port: {number: 8443, name: https-c, protocol: HTTPS}
+    hosts: [c.example.com]
+    tls: {mode: MUTUAL, serverCertificate: /etc/c-cert.pem, privateKey: /etc/c-key.pem,
+          caCertificates: /etc/clients.pem}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -339,8 +344,9 @@ spec:
   CHECK(b->routes[0].redirect->scheme == "https");
   CHECK(b->routes[0].redirect->code == 301);
   CHECK(vhostFor(s, 8080, "a.example.com")->routes[0].route.size() == 1);
-  // 8443 terminates TLS with the first server's files; b's server there needs another
-  // certificate (SNI selection), so it is left out.
+  // 8443 terminates TLS with the first server's files; b's server has its own certificate,
+  // presented to clients that ask for b.example.com; c's would verify clients differently,
+  // so it is left out.
   const Listener* tls = listenerOn(s, 8443);
   REQUIRE(tls);
   REQUIRE(tls->hasTls);
@@ -348,7 +354,11 @@ spec:
   CHECK(tls->tls.mode == core::model::ServerTls::Mode::simple);
   CHECK(tls->tls.serverCertificate == "/etc/cert.pem");
   CHECK(tls->tls.privateKey == "/etc/key.pem");
-  CHECK(domainsOn(s, 8443) == std::set<std::string>{"a.example.com"});
+  REQUIRE(tls->sniCertificates.size() == 1);
+  CHECK(tls->sniCertificates[0].hosts == std::vector<std::string>{"b.example.com"});
+  CHECK(tls->sniCertificates[0].serverCertificate == "/etc/b-cert.pem");
+  CHECK(tls->sniCertificates[0].privateKey == "/etc/b-key.pem");
+  CHECK(domainsOn(s, 8443) == std::set<std::string>{"a.example.com", "b.example.com"});
   CHECK(vhostFor(s, 8443, "a.example.com")->routes[0].route[0].cluster ==
         "outbound|80||web.default.svc.cluster.local");
 }
