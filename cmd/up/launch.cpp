@@ -98,6 +98,10 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
       {"--listener-port", "15001=" + at(pod.ports.outbound)},
       {"--admin", at(pod.ports.admin)},
       {"--readiness", at(pod.ports.readiness)},
+      {"--workload", w.name},
+      // Metrics are read on the admin port: no second port per proxy, and nothing on
+      // 0.0.0.0:15090, which the first proxy would take from the others.
+      {"--stats", ""},
       {"--concurrency", "1"},
       {"--drain-seconds", "1"},
   };
@@ -138,6 +142,8 @@ std::vector<std::string> gatewayArgs(
       {"--node", pod.name + "." + w.ns},
       {"--admin", at(pod.ports.admin)},
       {"--readiness", at(pod.ports.readiness)},
+      {"--workload", w.name},
+      {"--stats", ""},
       {"--concurrency", "1"},
       {"--drain-seconds", "1"},
   };

@@ -191,9 +191,13 @@ class BookinfoUp(unittest.TestCase):
             self.assertTrue(self.mesh.pods[pod]["ready"], pod)
         self.assertIn(SA("default", "bookinfo-reviews"), text)
         self.assertIn(SA("istio-system", "istio-ingressgateway-service-account"), text)
-        admin = self.mesh.pods["reviews-v2-0"]["admin"]
+        # METRICS URL: Istio's metrics, labelled with the Deployment as the workload.
+        self.productpage(via="ingress")
+        admin = self.mesh.pods["productpage-v1-0"]["admin"]
         status, metrics = get(admin, "/stats/prometheus")
         self.assertEqual(status, 200)
+        self.assertRegex(metrics, r'istio_requests_total\{reporter="destination",[^}]*'
+                                  r'destination_workload="productpage-v1"')
 
     def test_productpage_reviews_ratings_over_mtls_through_a_sidecar(self):
         seen = set()

@@ -90,6 +90,8 @@ TEST_CASE("the sidecar announces the containerPort and sends it to the app's por
   CHECK(contains(args, {"--namespace", "default", "--service-account", "bookinfo-productpage"}));
   CHECK(contains(args, {"--node", "productpage-v1-0.default"}));
   CHECK(contains(args, {"--token-file", "/state/tokens/t"}));
+  CHECK(contains(args, {"--workload", "productpage-v1"}));
+  CHECK(contains(args, {"--stats", ""}));
 }
 
 TEST_CASE("children do not inherit the caller's proxy settings") {
