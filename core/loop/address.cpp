@@ -86,8 +86,19 @@ SocketAddress SocketAddress::withPort(std::uint16_t port) const {
 std::string SocketAddress::ip() const {
   char text[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, text,
-              sizeof text);
+    // By hand: the proxy formats the client's address on every request (x-forwarded-for),
+    // and glibc's inet_ntop goes through sprintf.
+    const auto* b = reinterpret_cast<const uint8_t*>(
+        &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr);
+    char* p = text;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      unsigned v = b[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+    }
+    return std::string(text, static_cast<size_t>(p - text));
   } else if (family() == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, text,
               sizeof text);

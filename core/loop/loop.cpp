@@ -36,10 +36,12 @@ Loop::Loop(uv_loop_t* borrowed) : loop_(borrowed), owned_(false) { loop_->data =
 Loop::~Loop() {
   // Deleting these may queue more (an object whose destructor defers another): drain fully.
   // Tasks are dropped unrun: what they would report on is going away with the loop.
+  for (Task* task : scheduled_) {
+    if (task) task->scheduled_ = false;
+  }
+  scheduled_.clear();
   while (!pending_.empty() || !tasks_.empty()) {
-    auto batch = std::move(pending_);
-    pending_.clear();
-    batch.clear();
+    runDeferred();
     auto tasks = std::move(tasks_);
     tasks_.clear();
   }
@@ -68,9 +70,34 @@ bool Loop::run() { return uv_run(loop_, UV_RUN_DEFAULT) != 0; }
 bool Loop::runOnce() { return uv_run(loop_, UV_RUN_ONCE) != 0; }
 bool Loop::runNoWait() { return uv_run(loop_, UV_RUN_NOWAIT) != 0; }
 
-void Loop::defer(std::shared_ptr<void> object) {
-  pending_.push_back(std::move(object));
+void Loop::defer(Doomed doomed) {
+  pending_.push_back(doomed);
   wake();
+}
+
+void Loop::runDeferred() {
+  // Objects deferred while this batch is deleted wait for the next turn.
+  pendingSpare_.swap(pending_);
+  for (const Doomed& d : pendingSpare_) d.destroy(d.object);
+  pendingSpare_.clear();
+}
+
+void Loop::schedule(Task& task) {
+  if (task.scheduled_) return;
+  task.scheduled_ = true;
+  scheduled_.push_back(&task);
+  wake();
+}
+
+void Loop::unschedule(Task& task) {
+  if (!task.scheduled_) return;
+  task.scheduled_ = false;
+  for (Task*& t : scheduled_) {
+    if (t == &task) t = nullptr;
+  }
+  for (Task*& t : scheduledSpare_) {  // the batch being run, when called from a task
+    if (t == &task) t = nullptr;
+  }
 }
 
 void Loop::post(std::function<void()> task) {
@@ -93,13 +120,22 @@ void Loop::onIdle(uv_idle_t* idle) {
   auto* self = static_cast<Loop*>(idle->data);
   // Tasks first (they may defer deletions); whatever this batch queues waits for the next
   // turn.
-  auto tasks = std::move(self->tasks_);
-  self->tasks_.clear();
-  for (auto& task : tasks) task();
-  auto batch = std::move(self->pending_);
-  self->pending_.clear();
-  batch.clear();
-  if (!self->pending_.empty() || !self->tasks_.empty()) return;
+  self->scheduledSpare_.swap(self->scheduled_);
+  for (size_t i = 0; i < self->scheduledSpare_.size(); ++i) {
+    Task* task = self->scheduledSpare_[i];
+    if (!task) continue;
+    task->scheduled_ = false;
+    self->scheduledSpare_[i] = nullptr;
+    task->run();
+  }
+  self->scheduledSpare_.clear();
+  if (!self->tasks_.empty()) {
+    auto tasks = std::move(self->tasks_);
+    self->tasks_.clear();
+    for (auto& task : tasks) task();
+  }
+  self->runDeferred();
+  if (!self->pending_.empty() || !self->tasks_.empty() || !self->scheduled_.empty()) return;
   uv_idle_stop(idle);
   self->idleActive_ = false;
 }

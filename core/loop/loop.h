@@ -41,6 +41,23 @@ class Loop {
   // Runs `task` on the next loop turn, before the loop polls again (with deferred deletes).
   // For completions that happened inside a call but must be reported after it returns.
   void post(std::function<void()> task);
+
+  // The allocation-free form of post() for objects that report often (a stream's write
+  // completions): schedule() queues `task` once for the next turn, unschedule() takes it
+  // back, and must be called before `task` is destroyed.
+  class Task {
+   public:
+    virtual void run() = 0;
+
+   protected:
+    ~Task() = default;
+
+   private:
+    friend class Loop;
+    bool scheduled_ = false;
+  };
+  void schedule(Task& task);
+  void unschedule(Task& task);
   // True for the handle the Loop keeps for itself (the leak check does not list it).
   bool isOwnHandle(const uv_handle_t* handle) const {
     return handle == reinterpret_cast<const uv_handle_t*>(idle_);
@@ -49,7 +66,12 @@ class Loop {
  private:
   template <typename T>
   friend void deferredDelete(Loop& loop, std::unique_ptr<T> object);
-  void defer(std::shared_ptr<void> object);
+  struct Doomed {
+    void* object;
+    void (*destroy)(void*);
+  };
+  void defer(Doomed doomed);
+  void runDeferred();
   void wake();
   static void onIdle(uv_idle_t* idle);
 
@@ -59,8 +81,12 @@ class Loop {
   // for them. The handle is made once and only started while something waits: a stopped
   // handle does not keep the loop running, and reusing it spares a close (and the extra
   // non-blocking poll a closing handle causes) on every turn that deletes something.
-  std::vector<std::shared_ptr<void>> pending_;
+  std::vector<Doomed> pending_;
   std::vector<std::function<void()>> tasks_;
+  std::vector<Task*> scheduled_;  // null where a task was taken back
+  // Spares that keep the queues' capacity from turn to turn.
+  std::vector<Doomed> pendingSpare_;
+  std::vector<Task*> scheduledSpare_;
   uv_idle_t* idle_ = nullptr;
   bool idleActive_ = false;
 };
@@ -69,7 +95,9 @@ class Loop {
 // callback (a connection that sees its peer close). A null pointer is ignored.
 template <typename T>
 void deferredDelete(Loop& loop, std::unique_ptr<T> object) {
-  if (object) loop.defer(std::shared_ptr<void>(std::move(object)));
+  if (object) {
+    loop.defer(Loop::Doomed{object.release(), [](void* p) { delete static_cast<T*>(p); }});
+  }
 }
 
 }  // namespace mesh::core

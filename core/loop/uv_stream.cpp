@@ -80,17 +80,25 @@ template <typename H>
 void UvStream<H>::completeLater(DoneCallback done) {
   if (!done) return;
   completed_.push_back(std::move(done));
-  if (completed_.size() > 1) return;  // already posted
-  if (!alive_) alive_ = std::make_shared<bool>(true);
-  loop_.post([this, alive = alive_] {
-    if (!*alive) return;
-    auto batch = std::move(completed_);
-    completed_.clear();
-    for (auto& cb : batch) {
-      cb(Status{});
-      if (!*alive || !handle_) return;  // destroyed or closed by a callback
-    }
-  });
+  loop_.schedule(completion_);
+}
+
+template <typename H>
+void UvStream<H>::runCompleted() {
+  // The batch lives on the stack: a callback may destroy the stream.
+  std::vector<DoneCallback> batch;
+  batch.swap(completed_);
+  completed_.swap(spare_);
+  bool destroyed = false;
+  destroyed_ = &destroyed;
+  for (auto& cb : batch) {
+    if (!handle_) break;  // closed by a callback: the rest are dropped
+    cb(Status{});
+    if (destroyed) return;
+  }
+  destroyed_ = nullptr;
+  batch.clear();
+  spare_.swap(batch);
 }
 
 // Most writes fit in the socket buffer at once: they go out right here, and only what the
@@ -196,6 +204,7 @@ template <typename H>
 void UvStream<H>::close() {
   sink_ = nullptr;
   completed_.clear();
+  loop_.unschedule(completion_);
   handle_.reset();
 }
 

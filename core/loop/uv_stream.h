@@ -18,7 +18,8 @@ template <typename H>
 class UvStream : public Stream {
  public:
   ~UvStream() override {  // handle_ closes; pending callbacks are dropped
-    if (alive_) *alive_ = false;
+    if (destroyed_) *destroyed_ = true;
+    loop_.unschedule(completion_);
   }
   UvStream(const UvStream&) = delete;
   UvStream& operator=(const UvStream&) = delete;
@@ -60,11 +61,21 @@ class UvStream : public Stream {
   // `done` for a write that completed inside write(): run on the next loop turn, unless the
   // stream is closed or destroyed first.
   void completeLater(DoneCallback done);
+  void runCompleted();
+
+  struct Completion final : Loop::Task {
+    explicit Completion(UvStream& s) : stream(s) {}
+    void run() override { stream.runCompleted(); }
+    UvStream& stream;
+  };
 
   StreamSink* sink_ = nullptr;
-  // Completions of writes that finished inside write(), run together on the next turn.
+  // Completions of writes that finished inside write(), run together on the next turn; the
+  // vectors keep their capacity, so a busy stream does not allocate for them.
   std::vector<DoneCallback> completed_;
-  std::shared_ptr<bool> alive_;  // made on the first such completion
+  std::vector<DoneCallback> spare_;
+  Completion completion_{*this};
+  bool* destroyed_ = nullptr;  // set while runCompleted() calls out
 };
 
 extern template class UvStream<uv_tcp_t>;
