@@ -134,7 +134,11 @@ bool TlsStream::afterReceive(const Status& status, std::string& plaintext) {
       if (!*alive) return false;
     }
   }
-  inbox_ += plaintext;
+  if (inbox_.empty()) {
+    inbox_.swap(plaintext);  // the common case: nothing waits, so no copy
+  } else {
+    inbox_ += plaintext;
+  }
   if (session_->state() == TlsSession::State::closed) eofPending_ = true;
   if (session_->state() == TlsSession::State::failed && errorPending_.ok())
     failRead(session_->failure());

@@ -6,7 +6,8 @@
 namespace mesh::proxy {
 
 RetryPolicy RetryPolicy::fromRoute(const std::optional<core::model::Retries>& retries) {
-  core::model::Retries config = retries ? *retries : core::model::Retries{};
+  static const core::model::Retries kIstioDefault;
+  const core::model::Retries& config = retries ? *retries : kIstioDefault;
   RetryPolicy p;
   p.maxRetries_ = config.attempts;
   p.perTryTimeout_ = std::chrono::milliseconds(config.perTryTimeoutMs);

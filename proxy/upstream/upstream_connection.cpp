@@ -69,21 +69,32 @@ void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone 
   }
 }
 
+// The idle timer is not moved on every exchange (two timer-heap operations per request on a
+// busy connection): it runs on, and when it fires early it sets itself for what is left.
 void UpstreamConnection::setIdle(std::function<void()> onDead,
                                  std::chrono::milliseconds idleTimeout) {
   onIdleDead_ = std::move(onDead);
+  idleSinceMs_ = loop_.now();
+  idleTimeout_ = idleTimeout;
   if (!idleTimer_) idleTimer_ = std::make_unique<core::Timer>(loop_);
-  idleTimer_->start(idleTimeout, [this] {
-    reusable_ = false;
-    stream_->close();
-    if (auto dead = std::move(onIdleDead_)) dead();
-  });
+  if (!idleTimer_->isActive()) idleTimer_->start(idleTimeout, [this] { onIdleTimer(); });
+}
+
+void UpstreamConnection::onIdleTimer() {
+  if (!onIdleDead_) return;  // busy; setIdle() sets the timer again
+  auto idleFor = std::chrono::milliseconds(loop_.now() - idleSinceMs_);
+  if (idleFor < idleTimeout_) {
+    idleTimer_->start(idleTimeout_ - idleFor, [this] { onIdleTimer(); });
+    return;
+  }
+  reusable_ = false;
+  stream_->close();
+  if (auto dead = std::move(onIdleDead_)) dead();
 }
 
 void UpstreamConnection::attach(UpstreamCallbacks& callbacks, core::http::Method method) {
   callbacks_ = &callbacks;
   onIdleDead_ = nullptr;
-  if (idleTimer_) idleTimer_->stop();
   responseStarted_ = false;
   complete_ = false;
   ++requests_;

@@ -94,6 +94,7 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   core::http::Flow onMessageComplete(const core::http::HeaderMap& trailers) override;
 
   void fail(AttemptFailure failure, std::string_view why);
+  void onIdleTimer();
 
   core::Loop& loop_;
   std::shared_ptr<const void> cluster_;  // first: destroyed last
@@ -101,6 +102,8 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   CircuitBreaker::Slot slot_;  // one of the cluster's maxConnections
   UpstreamCallbacks* callbacks_ = nullptr;
   std::function<void()> onIdleDead_;
+  uint64_t idleSinceMs_ = 0;  // loop time when the connection last went idle
+  std::chrono::milliseconds idleTimeout_{0};
   uint32_t requests_ = 0;
   bool responseStarted_ = false;
   bool complete_ = false;
