@@ -78,10 +78,14 @@ class MeshUp:
         self.started = time.monotonic()
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         where = [directory] if directory else []
-        self.proc = subprocess.Popen(
-            [MESH, "up", *where, "--ingress-port", "0", "--state-dir", self.state,
-             "--grace-ms", "3000", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            self.proc = subprocess.Popen(
+                [MESH, "up", *where, "--ingress-port", "0", "--state-dir", self.state,
+                 "--grace-ms", "3000", *extra],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        except OSError:
+            shutil.rmtree(self.state, ignore_errors=True)
+            raise
         self.lines = queue.Queue()
         self.output = []
         self.errors = []
@@ -163,7 +167,11 @@ class BookinfoUp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.mesh = MeshUp(BOOKINFO)
-        cls.mesh.wait_up(10)
+        try:
+            cls.mesh.wait_up(10)
+        except BaseException:
+            cls.mesh.stop()  # tearDownClass does not run when setUpClass fails
+            raise
 
     @classmethod
     def tearDownClass(cls):
