@@ -210,7 +210,7 @@ class Mesh:
             MESH, "pilot", "--config-dir", self.config, "--ca-data-dir", self.ca_dir,
             # pilot fetches its own certificate from the CA over loopback.
             "--ca-listen", "0.0.0.0:0", "--listen", self.root_ip + ":0",
-            "--monitor", "127.0.0.1:0", "--debounce-after", "50ms", "--keepalive", "1s"],
+            "--monitor", "127.0.0.1:0", "--debounce-after", "50ms"],
             stdout=subprocess.PIPE)
         words = {}
         for _ in range(3):
@@ -301,6 +301,9 @@ spec:
   - name: http
     port: 9080
     targetPort: 9080
+  - name: http-admin
+    port: 9081
+    targetPort: 9081
 ---
 apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
@@ -318,6 +321,23 @@ spec:
     protocol: TCP
   endpoints:
   - address: {root}
+"""
+
+# Sidecar's outboundTrafficPolicy for pod A only: destinations outside the registry are refused.
+REGISTRY_ONLY = """\
+apiVersion: networking.istio.io/v1beta1
+kind: Sidecar
+metadata:
+  name: sleep
+  namespace: default
+spec:
+  workloadSelector:
+    labels:
+      app: sleep
+  egress:
+  - hosts: ["./*"]
+  outboundTrafficPolicy:
+    mode: REGISTRY_ONLY
 """
 
 STRICT = """\
@@ -344,7 +364,9 @@ class TransparentCapture(unittest.TestCase):
             with open(app, "w") as f:
                 f.write(APP)
             m.start("app-b", ["ip", "netns", "exec", m.ns_b, PYTHON, app, "9080", "reviews-b"])
-            m.sidecar(m.ns_b, "reviews", m.ip_b, "reviews", "--port", "9080", "--sidecar-port", "15006")
+            m.start("app-b-admin", ["ip", "netns", "exec", m.ns_b, PYTHON, app, "9081", "reviews-b-admin"])
+            m.sidecar(m.ns_b, "reviews", m.ip_b, "reviews", "--port", "9080", "--port", "9081",
+                      "--sidecar-port", "15006")
             m.sidecar(m.ns_a, "sleep", m.ip_a, "sleep")
             m.wait_ready(m.ip_b, "proxy-reviews")
             m.wait_ready(m.ip_a, "proxy-sleep")
@@ -395,7 +417,7 @@ class TransparentCapture(unittest.TestCase):
         body, _, code = r.stdout.rpartition("\n")
         return int(code or 0), body
 
-    # --- tests (in name order: the last one turns STRICT on) --------------------------------
+    # --- tests (in name order: 6 turns STRICT on, 7 REGISTRY_ONLY) --------------------------------
     def test_1_iptables_is_idempotent_and_has_istios_chains(self):
         m = self.mesh
         self.in_a(MESH, "proxy", "iptables", "--proxy-uid=%d" % PROXY_UID)  # a second time
@@ -421,10 +443,15 @@ class TransparentCapture(unittest.TestCase):
         self.assertGreater(self.captured("http"), before)
 
     def test_3_a_host_without_port_is_routed_by_the_original_port(self):
+        # reviews has two HTTP ports, so the bare name "reviews" is no route's domain; the
+        # port the client connected to picks the service port.
         self.call_reviews()
-        status, body = self.curl_a("http://reviews:9080/noport", "-H", "Host: reviews")
-        self.assertEqual(status, 200, body)
-        self.assertEqual(json.loads(body)["headers"]["host"], "reviews")
+        for port, server in ((9080, "reviews-b"), (9081, "reviews-b-admin")):
+            status, body = self.curl_a("http://reviews:%d/noport" % port, "-H", "Host: reviews")
+            self.assertEqual(status, 200, body)
+            seen = json.loads(body)
+            self.assertEqual(seen["server"], server)
+            self.assertEqual(seen["headers"]["host"], "reviews")  # forwarded as the client wrote it
 
     def test_4_declared_tcp_port_where_the_server_speaks_first(self):
         m = self.mesh
@@ -477,7 +504,28 @@ class TransparentCapture(unittest.TestCase):
         self.assertEqual(json.loads(body)["headers"]["x-forwarded-client-cert"],
                          "By=%s;URI=%s" % (SERVER_ID, CLIENT_ID))
 
-    def test_7_cleanup_removes_the_rules(self):
+    def test_7_registry_only_refuses_unknown_destinations(self):
+        m = self.mesh
+
+        def greeted():
+            r = self.in_a(PYTHON, "-c", SERVER_FIRST_CLIENT, m.root_ip, str(m.server.port), check=False)
+            return r.returncode == 0 and json.loads(r.stdout)["greeting"] != ""
+
+        self.assertTrue(greeted())
+        m.write_config("sidecar-sleep.yaml", REGISTRY_ONLY)
+        deadline = time.time() + 20
+        while greeted() and time.time() < deadline:
+            time.sleep(0.2)
+        # The capture listener closed the connection without a byte: nothing reached the server.
+        self.assertFalse(greeted(), "REGISTRY_ONLY let an unknown destination through")
+        self.assertGreater(self.captured("refused"), 0)
+        # What the registry knows still works.
+        status, body = self.call_reviews()
+        self.assertEqual(status, 200, body)
+        r = self.in_a(PYTHON, "-c", SERVER_FIRST_CLIENT, "legacy-db.example", str(m.server.port))
+        self.assertEqual(json.loads(r.stdout)["answer"], "PING")
+
+    def test_8_cleanup_removes_the_rules(self):
         m = self.mesh
         ns = TAG + "-cleanup"
         run("ip", "netns", "add", ns)
