@@ -31,8 +31,9 @@ std::string_view hostOf(std::string_view authority) {
 void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
                                  const TracingOptions& tracing, std::mt19937_64& rng) {
   inbound_ = inbound;
-  trace_ = startSpan(extractTraceContext(headers), tracing.samplingPercent, rng);
-  injectTraceContext(headers, trace_);
+  IncomingContext incoming = extractTraceContext(headers);
+  trace_ = startSpan(incoming, tracing.samplingPercent, rng);
+  injectTraceContext(headers, trace_, incoming.present);
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;

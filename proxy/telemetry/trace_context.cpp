@@ -1,5 +1,7 @@
 #include "proxy/telemetry/trace_context.h"
 
+#include <cstring>
+
 namespace mesh::proxy::telemetry {
 namespace {
 
@@ -40,37 +42,32 @@ bool parseTraceId(std::string_view s, uint64_t& high, uint64_t& low, bool& wide)
   return true;
 }
 
+enum TraceHeader : uint32_t {
+  kTraceparent = 1, kTraceId = 2, kSpanId = 4, kParentSpanId = 8, kSampled = 16, kFlags = 32,
+};
+constexpr std::string_view kNames[] = {"traceparent",       "x-b3-traceid", "x-b3-spanid",
+                                       "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"};
+
 // "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>"
-std::optional<IncomingContext> fromTraceparent(std::string_view v) {
-  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return std::nullopt;
-  if (v.substr(0, 2) == "ff" || !parseHex64(v.substr(0, 2))) return std::nullopt;
-  if (v.substr(0, 2) == "00" && v.size() != 55) return std::nullopt;
-  IncomingContext c;
-  if (!parseTraceId(v.substr(3, 32), c.traceHigh, c.traceLow, c.wide)) return std::nullopt;
-  auto span = v.substr(36, 16);
-  auto id = span.size() == 16 ? parseHex64(span) : std::nullopt;
+bool fromTraceparent(std::string_view v, IncomingContext& c) {
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  if (v.substr(0, 2) == "ff" || !parseHex64(v.substr(0, 2))) return false;
+  if (v.substr(0, 2) == "00" && v.size() != 55) return false;
+  if (!parseTraceId(v.substr(3, 32), c.traceHigh, c.traceLow, c.wide)) return false;
+  auto id = parseHex64(v.substr(36, 16));
   auto flags = parseHex64(v.substr(53, 2));
-  if (!id || *id == 0 || !flags) return std::nullopt;
+  if (!id || *id == 0 || !flags) return false;
   c.spanId = *id;
   c.sampled = (*flags & 1) != 0;
-  return c;
+  return true;
 }
 
-std::optional<IncomingContext> fromB3(const core::http::HeaderMap& h) {
-  auto trace = h.get("x-b3-traceid");
-  auto span = h.get("x-b3-spanid");
-  if (!trace || !span) return std::nullopt;
-  IncomingContext c;
-  if (!parseTraceId(*trace, c.traceHigh, c.traceLow, c.wide)) return std::nullopt;
-  auto id = span->size() == 16 ? parseHex64(*span) : std::nullopt;
-  if (!id || *id == 0) return std::nullopt;
+bool fromB3(std::string_view trace, std::string_view span, IncomingContext& c) {
+  if (!parseTraceId(trace, c.traceHigh, c.traceLow, c.wide)) return false;
+  auto id = span.size() == 16 ? parseHex64(span) : std::nullopt;
+  if (!id || *id == 0) return false;
   c.spanId = *id;
-  if (auto flags = h.get("x-b3-flags"); flags && *flags == "1") c.sampled = true;  // debug
-  if (auto s = h.get("x-b3-sampled")) {
-    if (*s == "1" || *s == "true") c.sampled = true;
-    if (*s == "0" || *s == "false") c.sampled = false;
-  }
-  return c;
+  return true;
 }
 
 uint64_t nonZero(std::mt19937_64& rng) {
@@ -96,58 +93,95 @@ std::string TraceContext::traceIdHex() const {
   return out;
 }
 
-std::optional<IncomingContext> extractTraceContext(const core::http::HeaderMap& headers) {
-  if (auto tp = headers.get("traceparent")) {
-    if (auto c = fromTraceparent(*tp)) {
-      // A 64-bit B3 id travels padded in traceparent; B3 keeps it 64-bit for the next hop.
-      auto b3 = headers.get("x-b3-traceid");
-      if (c->traceHigh == 0 && b3 && b3->size() == 16 && parseHex64(*b3) == c->traceLow) {
-        c->wide = false;
+IncomingContext extractTraceContext(const core::http::HeaderMap& headers) {
+  std::string_view values[std::size(kNames)];
+  IncomingContext c;
+  for (const auto& entry : headers) {
+    // Every trace header name starts with 't' or 'x'; most request headers do not.
+    char first = entry.name.empty() ? 0 : static_cast<char>(entry.name[0] | 0x20);
+    if (first != 't' && first != 'x') continue;
+    for (size_t i = 0; i < std::size(kNames); ++i) {
+      if (core::http::HeaderMap::nameEquals(entry.name, kNames[i])) {
+        c.present |= 1u << i;
+        if (values[i].empty()) values[i] = entry.value;
       }
-      return c;
     }
   }
-  return fromB3(headers);
+  std::string_view b3Trace = values[1], b3Span = values[2], b3Sampled = values[4];
+  if ((c.present & kTraceparent) && fromTraceparent(values[0], c)) {
+    // A 64-bit B3 id travels padded in traceparent; B3 keeps it 64-bit for the next hop.
+    if (c.traceHigh == 0 && b3Trace.size() == 16 && parseHex64(b3Trace) == c.traceLow) {
+      c.wide = false;
+    }
+    c.valid = true;
+    return c;
+  }
+  c.sampled.reset();
+  c.valid = (c.present & kTraceId) && (c.present & kSpanId) && fromB3(b3Trace, b3Span, c);
+  if (values[5] == "1") c.sampled = true;  // x-b3-flags: debug
+  if (b3Sampled == "1" || b3Sampled == "true") c.sampled = true;
+  if (b3Sampled == "0" || b3Sampled == "false") c.sampled = false;
+  return c;
 }
 
-TraceContext startSpan(const std::optional<IncomingContext>& incoming, double samplingPercent,
+TraceContext startSpan(const IncomingContext& incoming, double samplingPercent,
                        std::mt19937_64& rng) {
   TraceContext t;
-  if (incoming) {
-    t.traceHigh = incoming->traceHigh;
-    t.traceLow = incoming->traceLow;
-    t.wide = incoming->wide;
-    t.parentId = incoming->spanId;
+  if (incoming.valid) {
+    t.traceHigh = incoming.traceHigh;
+    t.traceLow = incoming.traceLow;
+    t.wide = incoming.wide;
+    t.parentId = incoming.spanId;
   } else {
     t.traceHigh = rng();
     t.traceLow = nonZero(rng);
   }
   t.spanId = nonZero(rng);
-  if (incoming && incoming->sampled) {
-    t.sampled = *incoming->sampled;
+  if (incoming.sampled) {
+    t.sampled = *incoming.sampled;
   } else {
-    std::uniform_real_distribution<double> percent(0, 100);
-    t.sampled = samplingPercent >= 100 || (samplingPercent > 0 && percent(rng) < samplingPercent);
+    // rng() / 2^64 * 100 < percent, without a floating-point distribution object.
+    t.sampled = samplingPercent >= 100 ||
+                (samplingPercent > 0 &&
+                 static_cast<double>(rng() >> 11) * (100.0 / 9007199254740992.0) < samplingPercent);
   }
   return t;
 }
 
-void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t) {
-  std::string trace = t.traceIdHex();
-  std::string span = TraceContext::hex16(t.spanId);
-  // W3C wants 32 digits: a 64-bit id is padded on the left.
-  std::string traceparent = "00-";
-  if (!t.wide) traceparent.append(16, '0');
-  traceparent.append(trace).append("-").append(span).append(t.sampled ? "-01" : "-00");
-  headers.set("traceparent", traceparent);
-  headers.set("x-b3-traceid", trace);
-  headers.set("x-b3-spanid", span);
+void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t, uint32_t present) {
+  // A header that was not there is appended, without searching the map for it.
+  auto put = [&](TraceHeader which, std::string_view name, std::string_view value) {
+    if (present & which) {
+      headers.set(name, value);
+    } else {
+      headers.add(name, value);
+    }
+  };
+  // Formatted into stack buffers: this runs on every request.
+  auto hex = [](char* out, uint64_t v) {
+    for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xf];
+  };
+  // "00-" + 32 + "-" + 16 + "-" + 2; a 64-bit trace id is padded with zeros on the left for
+  // W3C, which wants 32 digits.
+  char traceparent[55];
+  std::memcpy(traceparent, "00-", 3);
+  hex(traceparent + 3, t.wide ? t.traceHigh : 0);
+  hex(traceparent + 19, t.traceLow);
+  traceparent[35] = '-';
+  hex(traceparent + 36, t.spanId);
+  std::memcpy(traceparent + 52, t.sampled ? "-01" : "-00", 3);
+  std::string_view view(traceparent, sizeof traceparent);
+  put(kTraceparent, "traceparent", view);
+  put(kTraceId, "x-b3-traceid", t.wide ? view.substr(3, 32) : view.substr(19, 16));
+  put(kSpanId, "x-b3-spanid", view.substr(36, 16));
   if (t.parentId) {
-    headers.set("x-b3-parentspanid", TraceContext::hex16(t.parentId));
-  } else {
+    char parent[16];
+    hex(parent, t.parentId);
+    put(kParentSpanId, "x-b3-parentspanid", std::string_view(parent, sizeof parent));
+  } else if (present & kParentSpanId) {
     headers.remove("x-b3-parentspanid");
   }
-  headers.set("x-b3-sampled", t.sampled ? "1" : "0");
+  put(kSampled, "x-b3-sampled", t.sampled ? "1" : "0");
 }
 
 }  // namespace mesh::proxy::telemetry

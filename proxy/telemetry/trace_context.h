@@ -29,19 +29,25 @@ struct TraceContext {
 };
 
 // What the request carries: traceparent first, else B3. `sampled` is unset when the caller
-// left the decision to us.
+// left the decision to us (a lone `x-b3-sampled` still decides for a new trace).
 struct IncomingContext {
   uint64_t traceHigh = 0, traceLow = 0, spanId = 0;
   bool wide = true;
+  bool valid = false;  // false: no usable context, only perhaps a sampling decision
   std::optional<bool> sampled;
+  // Which of the headers injectTraceContext writes were there (bits of TraceHeader), so it
+  // appends rather than searches for the ones that were not.
+  uint32_t present = 0;
 };
-std::optional<IncomingContext> extractTraceContext(const core::http::HeaderMap& headers);
+// One pass over the headers.
+IncomingContext extractTraceContext(const core::http::HeaderMap& headers);
 
 // This proxy's span for a request: continues `incoming` or starts a trace.
-TraceContext startSpan(const std::optional<IncomingContext>& incoming, double samplingPercent,
+TraceContext startSpan(const IncomingContext& incoming, double samplingPercent,
                        std::mt19937_64& rng);
 
 // Sets traceparent and the B3 headers for the next hop (replacing what was there).
-void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& context);
+void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& context,
+                        uint32_t present = ~0u);
 
 }  // namespace mesh::proxy::telemetry
