@@ -331,6 +331,7 @@ void ActiveRequest::writeAccessLog() {
   e.status = status_;
   e.flags = flags_;
   e.details = telemetry::responseCodeDetails(status_, flags_, upstreamAnswered);
+  e.upstreamFailure = telemetry_.upstreamFailure();
   e.bytesReceived = bytesReceived_;
   e.bytesSent = bytesSent_;
   e.durationMs = std::chrono::duration_cast<std::chrono::milliseconds>(now - startTime_).count();

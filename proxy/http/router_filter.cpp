@@ -110,6 +110,7 @@ FilterStatus RouterFilter::onRequestHeaders(ActiveRequest& request) {
   request.telemetry().onUpstream(headers, entry ? entry->info : nullptr, request.worker().metrics);
   head_.clear();
   core::http::appendRequestHead(head_, state.methodName, state.path, headers);
+  request.telemetry().onUpstreamHeadBuilt(headers);
 
   policy_ = RetryPolicy::fromRoute(cfg.retries);
   if (cfg.timeoutMs > 0) {
@@ -337,6 +338,7 @@ void RouterFilter::attemptFailed(AttemptFailure failure, uint32_t flag, const st
   }
   done_ = true;
   if (routeTimer_) routeTimer_->stop();
+  if (failure == AttemptFailure::connectFailure) request_->telemetry().setUpstreamFailure(why);
   uint32_t flags = flag;
   if (retriesDone_ > 0) flags |= kUpstreamRetryLimitExceeded;
   if (failure == AttemptFailure::perTryTimeout) {

@@ -59,6 +59,14 @@ void RequestTelemetry::onUpstream(core::http::HeaderMap& headers,
   }
 }
 
+void RequestTelemetry::setUpstreamFailure(std::string_view why) {
+  // It is written between double quotes in the text log: keep it one clean line.
+  upstreamFailure_.assign(why.substr(0, 256));
+  for (char& ch : upstreamFailure_) {
+    if (ch == '"' || ch == '\n' || ch == '\r') ch = '\'';
+  }
+}
+
 void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics) {
   responseAt_ = std::chrono::steady_clock::now();
   if (inbound_) {

@@ -36,6 +36,14 @@ class RequestTelemetry {
   // metadata.
   void onUpstream(core::http::HeaderMap& headers, std::shared_ptr<const ClusterInfo> cluster,
                   const WorkerMetrics& metrics);
+  // The upstream head has been serialised: the metadata header leaves the request's map so
+  // that nothing else built from it (a mirror) carries it to a hop that is not mTLS.
+  void onUpstreamHeadBuilt(core::http::HeaderMap& headers) const {
+    if (sentMetadata_) headers.remove(kPeerMetadataHeader);
+  }
+  // Why the last connect attempt failed, for the access log.
+  void setUpstreamFailure(std::string_view why);
+  const std::string& upstreamFailure() const { return upstreamFailure_; }
   // The host an attempt went to; its identity is the destination principal.
   void onUpstreamHost(const Host& host) { hostIdentity_ = host.config.identity; }
   // The response head on its way to the client (an upstream answer or a local reply).
@@ -63,6 +71,7 @@ class RequestTelemetry {
   std::shared_ptr<const ClusterInfo> cluster_;
   std::chrono::steady_clock::time_point responseAt_{};
   TraceContext trace_;
+  std::string upstreamFailure_;
 };
 
 }  // namespace mesh::proxy::telemetry

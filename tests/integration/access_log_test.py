@@ -133,12 +133,14 @@ class AccessLog(ProxyCase):
         self.assertIsNone(r["upstream_host"])
         self.assertIsNone(r["upstream_cluster"])
         self.assertIsNone(r["upstream_service_time"])
+        self.assertIsNone(r["upstream_transport_failure_reason"])
 
         r = records["id-uf"]
         self.assertEqual((r["response_code"], r["response_flags"]), (503, "UF"))
         self.assertEqual(r["response_code_details"],
                          "upstream_reset_before_response_started{connection_failure}")
         self.assertEqual(r["upstream_host"], f"127.0.0.1:{dead}")
+        self.assertIn("refused", r["upstream_transport_failure_reason"].lower())
 
         r = records["id-urx"]
         self.assertEqual((r["response_code"], r["response_flags"]), (503, "UF,URX"))
