@@ -364,6 +364,27 @@ struct LocalMesh::State {
     running[w.key()] = std::move(run);
   }
 
+  // A new replica count: pods are added at the end or stopped from the end, the others stay.
+  void scale(WorkloadRun& run, const Workload& w) {
+    if (up) say("workload " + w.key() + " scaled to " + std::to_string(w.replicas));
+    run.workload.replicas = w.replicas;
+    run.workload.source = w.source;
+    auto wanted = static_cast<std::size_t>(w.replicas);
+    for (std::size_t i = run.pods.size(); i < wanted; ++i) {
+      if (auto pod = startPod(run.workload, static_cast<int>(i)))
+        run.pods.push_back(std::move(pod));
+    }
+    if (run.pods.size() <= wanted) return;
+    auto gone = std::make_unique<WorkloadRun>();
+    gone->workload = run.workload;
+    for (std::size_t i = wanted; i < run.pods.size(); ++i) {
+      run.pods[i]->pod.workload = &gone->workload;
+      gone->pods.push_back(std::move(run.pods[i]));
+    }
+    run.pods.resize(wanted);
+    retire(std::move(gone));
+  }
+
   // Stops a workload's pods; the WorkloadRun goes once the last process is gone.
   void retire(std::unique_ptr<WorkloadRun> run) {
     WorkloadRun* raw = run.get();
@@ -477,7 +498,8 @@ struct LocalMesh::State {
     for (const auto& e : set.errors) problems += e + "\n";
     if (problems != lastProblems) {
       lastProblems = problems;
-      if (!problems.empty()) std::fprintf(stderr, "mesh up: config problems:\n%s", problems.c_str());
+      if (!problems.empty())
+        std::fprintf(stderr, "mesh up: config problems:\n%s", problems.c_str());
     }
     // A Deployment in a file that has errors now is kept as it runs: a bad edit does not take
     // pods away (pilot keeps the last good Istio resources the same way).
@@ -487,7 +509,10 @@ struct LocalMesh::State {
     for (const auto& w : set.workloads) {
       wanted.insert(w.key());
       auto it = running.find(w.key());
-      if (it != running.end() && it->second->workload.fingerprint() == w.fingerprint()) continue;
+      if (it != running.end() && it->second->workload.podFingerprint() == w.podFingerprint()) {
+        if (it->second->workload.replicas != w.replicas) scale(*it->second, w);
+        continue;
+      }
       if (it != running.end()) {
         if (up) say("workload " + w.key() + " changed: restarting its pods");
         retire(std::move(it->second));
@@ -496,9 +521,9 @@ struct LocalMesh::State {
         say("workload " + w.key() + " added");
       }
       startWorkload(w);
-      if (tokens && !stopping && !probeTimer.isActive()) {
-        probeTimer.startRepeating(kProbeEvery, [this] { probe(); });
-      }
+    }
+    if (tokens && !stopping && !probeTimer.isActive()) {
+      probeTimer.startRepeating(kProbeEvery, [this] { probe(); });
     }
     for (auto it = running.begin(); it != running.end();) {
       const std::string& source = it->second->workload.source;

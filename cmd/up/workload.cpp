@@ -111,11 +111,14 @@ std::string readDeployment(const core::config::Resource& r, Workload& w) {
 
 }  // namespace
 
-std::string Workload::fingerprint() const {
+std::string Workload::podFingerprint() const {
   json env = json::array();
   for (const auto& e : this->env) env.push_back({e.name, e.value, e.fieldPath});
-  return json{{"replicas", replicas}, {"labels", labels}, {"sa", serviceAccount},
-              {"command", command},   {"env", env},       {"ports", ports}}
+  return json{{"labels", labels},
+              {"sa", serviceAccount},
+              {"command", command},
+              {"env", env},
+              {"ports", ports}}
       .dump();
 }
 

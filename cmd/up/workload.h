@@ -34,13 +34,14 @@ struct Workload {
   std::string source;                // "file:line", for messages
 
   std::string key() const { return ns + "/" + name; }
-  // Changes whenever anything that shapes the running pods changes.
-  std::string fingerprint() const;
+  // Changes whenever anything that shapes one pod changes; not with the replica count, so a
+  // scaled Deployment keeps its pods.
+  std::string podFingerprint() const;
 };
 
 struct WorkloadSet {
-  std::vector<Workload> workloads;  // in file order
-  std::vector<std::string> errors;  // Deployments that cannot run here, and why
+  std::vector<Workload> workloads;    // in file order
+  std::vector<std::string> errors;    // Deployments that cannot run here, and why
   std::set<std::string> brokenFiles;  // the files of those Deployments
 };
 

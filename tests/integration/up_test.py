@@ -303,6 +303,31 @@ class EditsAndStop(unittest.TestCase):
                     time.sleep(0.1)
                 self.assertFalse(any(alive(p) for p in v3_pids))
 
+                # ratings-v1 scaled to two replicas: a second pod starts and shares the traffic.
+                ratings_pid = mesh.pods["ratings-v1-0"]["pids"]["app"]
+                with open(path) as f:
+                    text = f.read()
+                head, tail = text.split("name: ratings-v1\n", 1)
+                tail = tail.replace("replicas: 1", "replicas: 2", 1)
+                with open(path, "w") as f:
+                    f.write(head + "name: ratings-v1\n" + tail)
+                mesh.wait_for(lambda l: "default/ratings-v1 scaled to 2" in l, 10)
+                mesh.wait_for(lambda l: "ratings-v1-1 is ready" in l, 10)
+                self.assertTrue(alive(ratings_pid))  # scaling keeps the first pod
+                pods, failures = set(), 0
+                deadline = time.monotonic() + 10
+                while pods != {"ratings-v1-0", "ratings-v1-1"} and time.monotonic() < deadline:
+                    status, body = get(outbound, "/productpage", "productpage:9080", True,
+                                       {"end-user": "jason"})
+                    reviews = [c for c in json.loads(body)["calls"] if "reviews" in c["url"]][0]
+                    ratings = reviews["answer"]["calls"][0]
+                    if "answer" in ratings:
+                        pods.add(ratings["answer"]["pod"])
+                    else:
+                        failures += 1
+                self.assertEqual(pods, {"ratings-v1-0", "ratings-v1-1"})
+                self.assertEqual(failures, 0)
+
                 # A Deployment whose program does not exist is reported and retried; the rest runs on.
                 with open(os.path.join(directory, "broken.yaml"), "w") as f:
                     f.write(DEPLOYMENT.format(i=99, call="").replace("[mesh, echo", "[/nonexistent/program, echo"))

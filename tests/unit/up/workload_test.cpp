@@ -100,14 +100,16 @@ spec:
              Catch::Contains("default/two") && Catch::Contains("several containers"));
 }
 
-TEST_CASE("the fingerprint changes with what shapes the pods and only with that") {
+TEST_CASE("the pod fingerprint changes with what shapes a pod and only with that") {
   auto a = up::extractWorkloads(load(kDeployment)).workloads.at(0);
   auto b = a;
   b.source = "elsewhere.yaml:9";
-  CHECK(a.fingerprint() == b.fingerprint());
-  b.replicas = 1;
-  CHECK(a.fingerprint() != b.fingerprint());
+  b.replicas = 1;  // scaling keeps the pods
+  CHECK(a.podFingerprint() == b.podFingerprint());
   auto c = a;
   c.command.push_back("--fail-percent");
-  CHECK(a.fingerprint() != c.fingerprint());
+  CHECK(a.podFingerprint() != c.podFingerprint());
+  auto d = a;
+  d.labels["version"] = "v3";
+  CHECK(a.podFingerprint() != d.podFingerprint());
 }
