@@ -56,6 +56,7 @@ struct BoundServer {
   const Resource* gateway;
   const json* server;
   std::optional<core::model::ServerTls> tls;
+  bool tcp = false;  // protocol TCP: forwarded whole to one destination
 };
 
 // An HTTPS server the proxy can terminate: SIMPLE or MUTUAL with certificate files. One with
@@ -139,20 +140,22 @@ struct GatewayBuilder {
         std::transform(protocol.begin(), protocol.end(), protocol.begin(),
                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
         std::optional<core::model::ServerTls> tls;
+        bool tcp = protocol == "TCP";
         if (protocol == "HTTPS") {
           tls = fileTls(server);
           if (!tls) continue;
-        } else if (protocol != "HTTP") {
-          continue;  // TLS passthrough and TCP servers: not served yet
+        } else if (protocol != "HTTP" && !tcp) {
+          continue;  // TLS passthrough and the other protocols: not served yet
         }
         std::uint32_t number = specUint(port, "number");
-        if (number != 0) byPort[number].push_back({gw, &server, std::move(tls)});
+        if (number != 0) byPort[number].push_back({gw, &server, std::move(tls), tcp});
       }
     }
     for (const auto& [port, servers] : byPort) addPort(port, servers);
   }
 
   void addPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
+    if (servers.front().tcp) return addTcpPort(port, servers);
     Listener l;
     l.name = proxy.gatewayAddress + "_" + std::to_string(port);
     l.address = proxy.gatewayAddress;
@@ -170,6 +173,7 @@ struct GatewayBuilder {
     table.name = l.routeTable;
     std::map<std::string, std::size_t> byDomain;  // index into table.virtualHosts
     for (const auto& bound : servers) {
+      if (bound.tcp) continue;  // a TCP server on an HTTP port: Istio's conflict, first wins
       if (!sameTls(bound.tls, tls)) {
         if (!sniCompatible(bound.tls, tls)) continue;
         l.sniCertificates.push_back(
@@ -199,26 +203,94 @@ struct GatewayBuilder {
       return;
     }
     for (const Resource* vs : view.ofKind("VirtualService")) {
-      if (!scope.exported(*vs)) continue;
-      auto gateways = specStrings(vs->spec, "gateways");
-      bool isBound = std::any_of(gateways.begin(), gateways.end(), [&](const std::string& g) {
-        return namesGateway(g, vs->ns, gatewayName);
-      });
-      if (!isBound) continue;
-      std::vector<std::string> domains;
-      for (const auto& written : specStrings(vs->spec, "hosts")) {
-        std::string host = vsHost(written, vs->ns, view);
-        for (const auto& sh : hosts) {
-          if (sh.ns != "*" && sh.ns != vs->ns) continue;
-          std::string common = intersectHosts(host, sh.host);
-          bool known = std::find(domains.begin(), domains.end(), common) != domains.end();
-          if (!common.empty() && !known) domains.push_back(common);
-        }
-      }
+      std::vector<std::string> domains = boundHosts(*vs, gatewayName, hosts);
       if (domains.empty()) continue;
-      std::vector<Route> routes = routesOf(*vs, port, gatewayName);
+      std::vector<Route> routes = convertHttpRoutes(vs->spec, contextFor(*vs, port, gatewayName));
       for (const auto& domain : domains) addRoutes(port, domain, routes, table, byDomain);
     }
+  }
+
+  // The hosts a VirtualService serves on a server of Gateway `gatewayName` ("ns/name"): none
+  // when it is not exported to the gateway, does not name the Gateway, or shares no host.
+  std::vector<std::string> boundHosts(const Resource& vs, const std::string& gatewayName,
+                                      const std::vector<ServerHost>& hosts) {
+    std::vector<std::string> domains;
+    if (!scope.exported(vs)) return domains;
+    auto gateways = specStrings(vs.spec, "gateways");
+    bool isBound = std::any_of(gateways.begin(), gateways.end(), [&](const std::string& g) {
+      return namesGateway(g, vs.ns, gatewayName);
+    });
+    if (!isBound) return domains;
+    for (const auto& written : specStrings(vs.spec, "hosts")) {
+      std::string host = vsHost(written, vs.ns, view);
+      for (const auto& sh : hosts) {
+        if (sh.ns != "*" && sh.ns != vs.ns) continue;
+        std::string common = intersectHosts(host, sh.host);
+        bool known = std::find(domains.begin(), domains.end(), common) != domains.end();
+        if (!common.empty() && !known) domains.push_back(common);
+      }
+    }
+    return domains;
+  }
+
+  // A TCP server forwards every connection to one cluster: the heaviest destination of the
+  // first `tcp` route, of the first bound VirtualService, whose matches take this port and
+  // Gateway. Without one the port is not opened (Istio's listener would drop connections).
+  void addTcpPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
+    for (const auto& bound : servers) {
+      if (!bound.tcp) continue;
+      std::string gatewayName = bound.gateway->ns + "/" + bound.gateway->name;
+      auto hosts = serverHosts(*bound.server, bound.gateway->ns);
+      for (const Resource* vs : view.ofKind("VirtualService")) {
+        if (boundHosts(*vs, gatewayName, hosts).empty()) continue;
+        std::string cluster = tcpDestination(*vs, port, gatewayName);
+        if (cluster.empty()) continue;
+        Listener l;
+        l.name = proxy.gatewayAddress + "_" + std::to_string(port);
+        l.address = proxy.gatewayAddress;
+        l.port = port;
+        l.direction = Listener::Direction::gateway;
+        l.protocol = "tcp";
+        l.cluster = cluster;
+        l.hosts = specStrings(*bound.server, "hosts");
+        out.listeners.push_back(std::move(l));
+        return;
+      }
+    }
+  }
+
+  std::string tcpDestination(const Resource& vs, std::uint32_t port,
+                             const std::string& gatewayName) {
+    const auto& routes = specChild(vs.spec, "tcp");
+    if (!routes.is_array()) return "";
+    RouteContext ctx = contextFor(vs, port, gatewayName);
+    for (const auto& r : routes) {
+      const auto& matches = specChild(r, "match");
+      bool applies = !matches.is_array() || matches.empty();
+      for (const auto& m : matches) {
+        std::uint32_t p = specUint(m, "port");
+        auto gateways = specStrings(m, "gateways");
+        bool gatewayOk = gateways.empty() ||
+                         std::any_of(gateways.begin(), gateways.end(), [&](const std::string& g) {
+                           return namesGateway(g, vs.ns, gatewayName);
+                         });
+        applies = applies || ((p == 0 || p == port) && gatewayOk);
+      }
+      if (!applies) continue;
+      const json& destinations = specChild(r, "route");
+      if (!destinations.is_array()) continue;
+      const json* heaviest = nullptr;
+      std::uint32_t most = 0;
+      for (const auto& d : destinations) {
+        std::uint32_t weight = specUint(d, "weight", 100);
+        if (!heaviest || weight > most) {
+          heaviest = &d;
+          most = weight;
+        }
+      }
+      if (heaviest) return destinationCluster(specChild(*heaviest, "destination"), ctx);
+    }
+    return "";
   }
 
   static void addRoutes(std::uint32_t port, const std::string& domain,
@@ -236,8 +308,7 @@ struct GatewayBuilder {
     target.insert(target.end(), routes.begin(), routes.end());
   }
 
-  std::vector<Route> routesOf(const Resource& vs, std::uint32_t port,
-                              const std::string& gatewayName) {
+  RouteContext contextFor(const Resource& vs, std::uint32_t port, const std::string& gatewayName) {
     RouteContext ctx;
     ctx.vsNamespace = vs.ns;
     ctx.port = port;
@@ -251,7 +322,7 @@ struct GatewayBuilder {
       return it != visible.end() && it->second->ports.size() == 1 ? it->second->ports[0].number : 0;
     };
     ctx.hasCluster = [&](const std::string& c) { return clusterNames.count(c) > 0; };
-    return convertHttpRoutes(vs.spec, ctx);
+    return ctx;
   }
 
   // A server with tls.httpsRedirect answers every request with a 301 to https.

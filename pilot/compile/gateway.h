@@ -13,7 +13,8 @@
 // HTTPS servers with tls.mode SIMPLE or MUTUAL and certificate files (serverCertificate,
 // privateKey, caCertificates) terminate TLS on their listener; servers of one port with
 // different certificates are told apart by the client's SNI.
-// Servers the proxy cannot serve yet (credentialName, PASSTHROUGH, TLS, TCP) are left out.
+// A TCP server forwards to one destination of the bound tcp routes. Servers the proxy
+// cannot serve yet (credentialName, PASSTHROUGH, protocol TLS...) are left out.
 #pragma once
 
 #include <string>

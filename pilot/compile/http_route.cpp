@@ -16,6 +16,15 @@ std::string clusterName(std::uint32_t port, const std::string& subset, const std
   return "outbound|" + std::to_string(port) + "|" + subset + "|" + host;
 }
 
+std::string destinationCluster(const json& d, const RouteContext& ctx) {
+  std::string host = ctx.qualify(specString(d, "host"));
+  std::uint32_t port = specUint(specChild(d, "port"), "number");
+  if (port == 0) port = ctx.defaultPort(host);
+  if (port == 0) port = ctx.fallbackPort;
+  std::string name = clusterName(port, specString(d, "subset"), host);
+  return ctx.hasCluster(name) ? name : "";
+}
+
 namespace {
 
 std::optional<StringMatch> stringMatch(const json& j) {
@@ -84,16 +93,6 @@ core::model::RouteMatch convertMatch(const json& m) {
   out.sourceNamespace = specString(m, "sourceNamespace");
   out.ignoreUriCase = specChild(m, "ignoreUriCase").is_boolean() && m["ignoreUriCase"].get<bool>();
   return out;
-}
-
-// The cluster of a Destination, or "" when the snapshot will not have it.
-std::string destinationCluster(const json& d, const RouteContext& ctx) {
-  std::string host = ctx.qualify(specString(d, "host"));
-  std::uint32_t port = specUint(specChild(d, "port"), "number");
-  if (port == 0) port = ctx.defaultPort(host);
-  if (port == 0) port = ctx.fallbackPort;
-  std::string name = clusterName(port, specString(d, "subset"), host);
-  return ctx.hasCluster(name) ? name : "";
 }
 
 void convertActions(const json& r, const RouteContext& ctx, Route& out) {

@@ -36,6 +36,9 @@ struct RouteContext {
 
 std::string clusterName(std::uint32_t port, const std::string& subset, const std::string& host);
 
+// The cluster of a Destination ({host, subset, port}), or "" when the snapshot will not have it.
+std::string destinationCluster(const nlohmann::json& destination, const RouteContext& context);
+
 // Whether an entry of a VirtualService's (or a match's) `gateways` list, written in namespace
 // `vsNamespace` ("mesh", "name" or "ns/name"), names `gateway` ("mesh" or "ns/name").
 bool namesGateway(const std::string& entry, const std::string& vsNamespace,

@@ -4,13 +4,16 @@ in istio-system serving a Gateway of namespace default on ports the test picks. 
 client -> gateway -> mTLS -> backend sidecar -> app, routed by the VirtualServices bound to
 the Gateway: header and weighted routes, 404 for unknown hosts, httpsRedirect, HTTPS with
 certificate files made by openssl and checked by curl (SNI between two certificates, MUTUAL
-with client certificates), a bad certificate path NACKed, and a re-route after a file edit."""
+with client certificates), a TCP server to a ServiceEntry, a bad certificate path NACKed,
+and a re-route after a file edit."""
 import http.client
 import json
 import os
 import re
 import socket
+import socketserver
 import subprocess
+import threading
 import time
 import unittest
 import urllib.error
@@ -57,6 +60,25 @@ spec:
   - port: {{number: {mutual_port}, name: https-mutual, protocol: HTTPS}}
     hosts: ["web.example.com"]
     tls: {{mode: MUTUAL, serverCertificate: {cert}, privateKey: {key}, caCertificates: {client_ca}}}
+  - port: {{number: {tcp_port}, name: tcp, protocol: TCP}}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: echo, namespace: default}}
+spec:
+  hosts: [echo.example.internal]
+  ports: [{{number: {echo_port}, name: tcp-echo, protocol: TCP}}]
+  resolution: STATIC
+  endpoints: [{{address: 127.0.0.1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: echo, namespace: default}}
+spec:
+  hosts: ["*"]
+  gateways: [web-gateway]
+  tcp: [{{route: [{{destination: {{host: echo.example.internal, port: {{number: {echo_port}}}}}}}]}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -153,6 +175,17 @@ class MeshProxy:
         self.log.close()
 
 
+class EchoHandler(socketserver.BaseRequestHandler):
+    """Answers every chunk with "echo: " and the chunk."""
+
+    def handle(self):
+        while True:
+            data = self.request.recv(4096)
+            if not data:
+                return
+            self.request.sendall(b"echo: " + data)
+
+
 def openssl(*args):
     subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
 
@@ -200,7 +233,13 @@ class IngressGateway(unittest.TestCase):
                 "-keyout", path("client-key.pem"), "-out", path("client.csr"), "-subj", "/CN=client")
         openssl("x509", "-req", "-in", path("client.csr"), "-CA", path("client-ca.pem"), "-CAkey",
                 path("client-ca-key.pem"), "-CAcreateserial", "-out", path("client.pem"), "-days", "1")
+        # A TCP service outside the mesh (a ServiceEntry), reached through a TCP server.
+        cls.echo = socketserver.ThreadingTCPServer(("127.0.0.1", 0), EchoHandler)
+        cls.echo.daemon_threads = True
+        threading.Thread(target=cls.echo.serve_forever, daemon=True).start()
+        cls.tcp_port = free_port()
         write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
+            tcp_port=cls.tcp_port, echo_port=cls.echo.server_address[1],
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
             redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
             key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem"),
@@ -236,6 +275,8 @@ class IngressGateway(unittest.TestCase):
         cls.pilot.stop()
         for app in cls.apps.values():
             app.stop()
+        cls.echo.shutdown()
+        cls.echo.server_close()
         cls.tmp.__exit__(None, None, None)
 
     def wait_for(self, check, timeout, what):
@@ -267,7 +308,8 @@ class IngressGateway(unittest.TestCase):
                          {("127.0.0.1", self.port, "GATEWAY"),
                           ("127.0.0.1", self.redirect_port, "GATEWAY"),
                           ("127.0.0.1", self.https_port, "GATEWAY"),
-                          ("127.0.0.1", self.mutual_port, "GATEWAY")})
+                          ("127.0.0.1", self.mutual_port, "GATEWAY"),
+                          ("127.0.0.1", self.tcp_port, "GATEWAY")})
 
     def curl_https(self, host, port=None, *extra, cacert=None):
         port = port or self.https_port
@@ -276,6 +318,14 @@ class IngressGateway(unittest.TestCase):
              "%s:%d:127.0.0.1" % (host, port),
              "-w", "\n%{http_code}", *extra, "https://%s:%d/secure" % (host, port)],
             capture_output=True, text=True, timeout=30)
+
+    def test_tcp_server_forwards_bytes_to_its_destination(self):
+        def echoed():
+            with socket.create_connection(("127.0.0.1", self.tcp_port), timeout=5) as s:
+                s.sendall(b"ping")
+                return s.recv(100)
+        answer, _ = self.wait_for(echoed, 10, "an echo through the TCP server")
+        self.assertEqual(answer, b"echo: ping")
 
     def test_a_client_that_never_finishes_its_handshake_is_dropped(self):
         self.wait_for(lambda: self.curl_https("web.example.com").stdout.endswith("\n200"), 10,

@@ -493,3 +493,50 @@ TEST_CASE("Bookinfo's gateway: port 8080, every host, the product page's paths",
   REQUIRE(productpage);
   CHECK(productpage->tls.mode == core::model::UpstreamTls::Mode::istio_mutual);
 }
+
+TEST_CASE("a TCP server forwards to the heaviest destination of the bound tcp route",
+          "[pilot][gateway]") {
+  auto s = compile(R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tcp-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 31400, name: tcp, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 31401, name: tcp-unrouted, protocol: TCP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db, namespace: default}
+spec:
+  hosts: [db.example.internal]
+  ports: [{number: 5432, name: tcp-db, protocol: TCP}]
+  resolution: STATIC
+  endpoints: [{address: 10.0.0.9}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [tcp-gateway]
+  tcp:
+  - match: [{port: 31400}]
+    route:
+    - {destination: {host: web, port: {number: 80}}, weight: 20}
+    - {destination: {host: db.example.internal, port: {number: 5432}}, weight: 80}
+)");
+  // 31401 has no tcp route: it is not opened.
+  REQUIRE(s.listeners.size() == 1);
+  const Listener& l = s.listeners[0];
+  CHECK(l.port == 31400);
+  CHECK(l.protocol == "tcp");
+  CHECK(l.direction == Listener::Direction::gateway);
+  CHECK(l.cluster == "outbound|5432||db.example.internal");
+  const auto* db = s.findCluster(l.cluster);
+  REQUIRE(db);
+  REQUIRE(db->endpoints.size() == 1);
+  CHECK(db->endpoints[0].address == "10.0.0.9");
+}
