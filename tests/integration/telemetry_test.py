@@ -258,6 +258,38 @@ class IstioMetrics(unittest.TestCase):
         self.assertEqual(e.exception.code, 404)
 
 
+class PlainUpstream(unittest.TestCase):
+    def test_metadata_from_a_plain_text_upstream_is_removed_and_not_believed(self):
+        seen = []
+        app = Upstream("plain", lambda h: (seen.append(h.headers.get(PEER_HEADER)),
+                                           reply(h, 200, b"hi", {PEER_HEADER: "w=liar,n=x"}))[1])
+        fqdn = "plain.default.svc.cluster.local"
+        proxy = Proxy({"version": "p1",
+                       "clusters": [{"name": "outbound|80||" + fqdn, "service": fqdn,
+                                     "endpoints": [{"address": "127.0.0.1", "port": app.port}]}],
+                       "routeTables": [{"name": "rt", "virtualHosts": [
+                           {"name": "plain", "domains": ["plain"],
+                            "routes": [{"route": [{"cluster": "outbound|80||" + fqdn}]}]}]}],
+                       "listeners": [{"name": "outbound", "port": 0, "routeTable": "rt"}]},
+                      "--workload", "web", "--stats", "127.0.0.1:0")
+        try:
+            resp, body = proxy.request(host="plain", headers={PEER_HEADER: "w=me"})
+            self.assertEqual((resp.status, body), (200, b"hi"))
+            self.assertIsNone(resp.getheader(PEER_HEADER))
+            self.assertEqual(seen, [None])  # the app's own header did not go upstream
+            total = series(families(scrape(proxy.port("stats"))), "istio_requests")
+            (labels,) = total
+            labels = dict(labels)
+            self.assertEqual(labels["destination_workload"], "unknown")
+            self.assertEqual(labels["destination_principal"], "unknown")
+            self.assertEqual(labels["source_workload"], "web")
+            self.assertEqual(labels["source_principal"], "unknown")  # no certificate in play
+            self.assertEqual(labels["destination_service"], fqdn)
+        finally:
+            proxy.stop()
+            app.stop()
+
+
 class TcpMetrics(unittest.TestCase):
     def test_tcp_connection_bytes_and_open_close(self):
         server = socket.create_server(("127.0.0.1", 0))
