@@ -96,6 +96,14 @@ void addProxy(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--zipkin-address", flags->server.zipkinAddress,
                   "Zipkin collector, ip:port: sampled spans go to POST /api/v2/spans");
+  sub->add_option_function<double>(
+         "--jwks-refresh-seconds",
+         [flags](double s) {
+           flags->server.jwks.refresh = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+         },
+         "How often RequestAuthentication's jwksUri keys are fetched again (default 1200, "
+         "Istio's 20 minutes)")
+      ->check(CLI::Range(0.1, 86400.0));
   sub->add_option("--log-level", flags->logLevel, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   sub->add_option("--access-log", flags->accessLog, "Access log file, '-' for stdout (default: none)");

@@ -9,6 +9,7 @@
 #include "proxy/http/filters/authz_filter.h"
 #include "proxy/http/filters/cors_filter.h"
 #include "proxy/http/filters/fault_filter.h"
+#include "proxy/http/filters/jwt_filter.h"
 #include "proxy/http/http_connection.h"
 #include "proxy/http/response_flags.h"
 #include "proxy/http/router_filter.h"
@@ -98,7 +99,10 @@ void ActiveRequest::start() {
     return;
   }
   const auto& cfg = *route_.route->config;
-  // Authorization first, as Envoy's RBAC filter: nothing else runs for a denied request.
+  // Authentication (JWT) then authorization first, as Envoy's jwt_authn and RBAC filters:
+  // nothing else runs for a refused request.
+  if (state_.inbound && !config_->authn().empty())
+    filters_.push_back(std::make_unique<JwtFilter>(config_->authn()));
   if (state_.inbound && !config_->authz().empty())
     filters_.push_back(std::make_unique<AuthzFilter>(config_->authz()));
   if (cfg.cors) filters_.push_back(std::make_unique<CorsFilter>());

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/http/header_map.h"
 #include "core/http/message.h"
@@ -33,6 +36,10 @@ struct RequestState {
   // principal) and the server name it asked for; empty for plain text.
   std::string peerPrincipal;
   std::string serverName;
+  // Set by JwtFilter when the request carried a valid JWT (RequestAuthentication):
+  // AuthorizationPolicy's requestPrincipals ("<iss>/<sub>") and request.auth.claims.
+  std::string requestPrincipal;
+  std::shared_ptr<const nlohmann::json> jwtClaims;
 
   bool hasBody() const { return chunked || (contentLength && *contentLength > 0); }
   std::string_view pathOnly() const {

@@ -62,11 +62,13 @@ Result<uint16_t> reservePort(const SocketAddress& address, std::vector<int>& res
 }  // namespace
 
 struct ProxyServer::State {
-  explicit State(ServerOptions o) : options(std::move(o)), stats(registry) {}
+  explicit State(ServerOptions o)
+      : options(std::move(o)), stats(registry), jwks(registry, options.jwks) {}
 
   ServerOptions options;
   core::metrics::Registry registry;
   ProxyStats stats;
+  authn::JwksFetcher jwks;  // keys of RequestAuthentication jwksUri rules, on its own thread
   core::Loop loop;
   std::shared_ptr<const RuntimeConfig> config;
   // Listener name -> the address its workers bound (the real port when 0 was asked).
@@ -154,7 +156,7 @@ struct ProxyServer::State {
   core::Status applySnapshot(core::model::Snapshot snapshot, const std::string& source) {
     auto built = RuntimeConfig::build(
         std::make_shared<const core::model::Snapshot>(std::move(snapshot)), config.get(),
-        core::Clock::real());
+        core::Clock::real(), &jwks);
     if (!built.ok()) return built.status();
     std::shared_ptr<const RuntimeConfig> next = std::move(*built);
     if (core::Status s = addListeners(next->snapshot(), true); !s.ok()) return s;
@@ -353,7 +355,7 @@ int ProxyServer::run() {
     s.configLoaded = true;
   }
   auto config = RuntimeConfig::build(std::make_shared<const core::model::Snapshot>(std::move(initial)),
-                                     nullptr, core::Clock::real());
+                                     nullptr, core::Clock::real(), &s.jwks);
   if (!config.ok()) {
     LOG_ERROR("proxy", s.options.configPath, ": ", config.status().message());
     return 1;

@@ -38,6 +38,7 @@ struct ServerOptions {
   unsigned concurrency = 2;
   unsigned drainSeconds = 5;
   ProxyOptions proxy;
+  authn::JwksFetcherOptions jwks;  // refresh interval and timeout of jwksUri fetches
   // Where the "listening ..." line goes (tests read it to find the ports).
   std::FILE* announce = stdout;
 };

@@ -35,6 +35,9 @@ ProxyStats::ProxyStats(core::metrics::Registry& r)
                       {"response_flags"})),
       protocolErrors(r.counter("mesh_proxy_downstream_protocol_errors_total",
                                "Requests refused as malformed, by reason", {"reason"})),
+      jwt(r.counter("mesh_proxy_jwt_authn_total",
+                    "Inbound requests that carried a JWT, by result (ok or the refusal reason)",
+                    {"result"})),
       istio(r) {}
 
 core::metrics::Counter& ProxyStats::flagCounter(uint32_t flagBit) {

@@ -15,6 +15,8 @@ struct ProxyStats {
   // Per-flag and per-error-kind series are looked up once, here, not per request.
   core::metrics::Counter& flagCounter(uint32_t flagBit);
   core::metrics::Counter& protocolError(std::string_view kind);
+  // Requests that carried a JWT, by result: "ok" or why it was refused.
+  core::metrics::Counter& jwtCounter(std::string_view result) { return jwt.series({result}); }
 
   core::metrics::Registry& registry;
   core::metrics::Counter& downstreamRequests;
@@ -29,6 +31,7 @@ struct ProxyStats {
   core::metrics::Counter& rbacDeniedTcp;
   core::metrics::Family<core::metrics::Counter>& flags;
   core::metrics::Family<core::metrics::Counter>& protocolErrors;
+  core::metrics::Family<core::metrics::Counter>& jwt;
   telemetry::IstioMetrics istio;  // Istio's standard metrics (proxy/telemetry)
 };
 

@@ -7,7 +7,8 @@
 namespace mesh::proxy {
 
 core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
-    core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock) {
+    core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock,
+    authn::JwksFetcher* jwks) {
   auto config = std::make_shared<RuntimeConfig>();
   config->snapshot_ = std::move(snapshot);
   for (const auto& table : config->snapshot_->routeTables) {
@@ -18,6 +19,9 @@ core::Result<std::shared_ptr<const RuntimeConfig>> RuntimeConfig::build(
   auto authz = authz::AuthzEngine::compile(config->snapshot_->authorizationPolicies);
   if (!authz.ok()) return authz.status();
   config->authz_ = std::move(*authz);
+  auto authn = authn::JwtAuthenticator::compile(config->snapshot_->requestAuthentications, jwks);
+  if (!authn.ok()) return authn.status();
+  config->authn_ = std::move(*authn);
   core::Status inbound;
   forEachInboundCluster(*config->snapshot_, [&](const std::string& cluster) {
     if (!inbound.ok() || config->routeTables_.count(cluster)) return;

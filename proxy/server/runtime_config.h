@@ -13,6 +13,7 @@
 #include "core/base/status.h"
 #include "core/model/snapshot.h"
 #include "core/tls/context.h"
+#include "proxy/authn/jwt_authenticator.h"
 #include "proxy/authz/engine.h"
 #include "proxy/router/route_table.h"
 #include "proxy/upstream/cluster_info.h"
@@ -22,9 +23,11 @@ namespace mesh::proxy {
 class RuntimeConfig {
  public:
   // `previous` lends ClusterInfos for clusters whose config is unchanged, so their
-  // ejections, breaker counts and statistics survive a reload.
+  // ejections, breaker counts and statistics survive a reload. `jwks` fetches the keys of
+  // RequestAuthentication's jwksUri rules (without one, such rules refuse every token).
   static core::Result<std::shared_ptr<const RuntimeConfig>> build(
-      core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock);
+      core::model::SnapshotPtr snapshot, const RuntimeConfig* previous, core::Clock& clock,
+      authn::JwksFetcher* jwks = nullptr);
 
   const core::model::Snapshot& snapshot() const { return *snapshot_; }
   const core::model::SnapshotPtr& snapshotPtr() const { return snapshot_; }
@@ -38,6 +41,8 @@ class RuntimeConfig {
   }
   // The AuthorizationPolicies of this workload, checked on inbound requests.
   const authz::AuthzEngine& authz() const { return authz_; }
+  // The RequestAuthentications of this workload, checked on inbound requests before authz.
+  const authn::JwtAuthenticator& authn() const { return authn_; }
 
  private:
   core::model::SnapshotPtr snapshot_;
@@ -48,6 +53,7 @@ class RuntimeConfig {
   std::map<std::string, std::shared_ptr<const ClusterInfo>> clusters_;
   std::map<std::string, std::shared_ptr<core::TlsContext>> listenerTls_;
   authz::AuthzEngine authz_;
+  authn::JwtAuthenticator authn_;
 };
 
 }  // namespace mesh::proxy

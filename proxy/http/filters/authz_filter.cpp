@@ -17,6 +17,8 @@ authz::Attributes authzAttributes(const RequestState& r) {
   a.method = r.methodName;
   a.path = r.pathOnly();
   a.headers = &r.headers;
+  a.requestPrincipal = r.requestPrincipal;
+  a.claims = r.jwtClaims.get();
   return a;
 }
 
