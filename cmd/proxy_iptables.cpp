@@ -38,13 +38,10 @@ int run(IptablesFlags& f) {
     return fail(s);
   }
   if (f.dryRun) {
-    std::fputs(f.cleanup ? proxy::capture::cleanupRules({{"ISTIO_INBOUND", "ISTIO_IN_REDIRECT",
-                                                           "ISTIO_OUTPUT", "ISTIO_REDIRECT"},
-                                                          {"-A PREROUTING -p tcp -j ISTIO_INBOUND",
-                                                           "-A OUTPUT -p tcp -j ISTIO_OUTPUT"}})
-                                                          .c_str()
-                         : proxy::capture::installRules(o, {}).c_str(),
-               stdout);
+    namespace capture = proxy::capture;
+    std::string rules = f.cleanup ? capture::cleanupRules(capture::fullInstallation())
+                                  : capture::installRules(o, {});
+    std::fputs(rules.c_str(), stdout);
     return 0;
   }
   core::Status s = f.cleanup ? proxy::capture::removeCapture() : proxy::capture::installCapture(o);

@@ -147,6 +147,13 @@ Installed parseInstalled(std::string_view save) {
   return installed;
 }
 
+Installed fullInstallation() {
+  Installed installed;
+  installed.chains.insert(kChains.begin(), kChains.end());
+  installed.jumps = {kPreroutingJump, kOutputJump};
+  return installed;
+}
+
 std::string installRules(const CaptureOptions& o, const Installed& installed) {
   bool inboundCapture = o.allInboundPorts || !o.inboundPorts.empty();
   bool outboundCapture = o.allOutboundIps || !o.includeOutboundIps.empty();

@@ -57,6 +57,8 @@ struct Installed {
   std::vector<std::string> jumps;  // "-A PREROUTING ... -j ISTIO_INBOUND" lines, as saved
 };
 Installed parseInstalled(std::string_view iptablesSave);
+// What a complete installation shows, whatever its options (for `--cleanup --dry-run`).
+Installed fullInstallation();
 
 // The iptables-restore input that installs the rules, or replaces an older set of them.
 std::string installRules(const CaptureOptions& options, const Installed& installed);

@@ -152,6 +152,7 @@ TEST_CASE("cleanup removes our jumps and chains and nothing else") {
   CHECK(at(r, "-D OUTPUT -p tcp -j ISTIO_OUTPUT") < at(r, "-X ISTIO_OUTPUT"));
   for (const auto& line : r) CHECK(line.find("udp") == std::string::npos);
   CHECK(cleanupRules(parseInstalled("*nat\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n")).empty());
+  CHECK(cleanupRules(fullInstallation()) == cleanupRules(parseInstalled(savedAfter(installRules({}, {})))));
   // Rules of the filter table with the same names are not ours.
   CHECK(parseInstalled("*filter\n:ISTIO_OUTPUT - [0:0]\n-A OUTPUT -p tcp -j ISTIO_OUTPUT\nCOMMIT\n")
             .jumps.empty());
