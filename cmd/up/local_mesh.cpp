@@ -30,6 +30,7 @@
 #include "core/loop/fs_watch.h"
 #include "core/loop/resolver.h"
 #include "core/loop/signals.h"
+#include "core/loop/tcp.h"
 #include "core/loop/timer.h"
 #include "core/tls/spiffe.h"
 
@@ -53,7 +54,9 @@ struct PodRun {
   std::string identity;
   std::unique_ptr<Supervised> sidecar;
   std::unique_ptr<Supervised> app;
-  bool ready = false;
+  bool sidecarReady = false;  // its /healthz/ready said 200
+  bool appStarted = false;    // the app starts once its sidecar is ready
+  bool ready = false;         // sidecar ready and the app answering HTTP on its port
 };
 
 struct WorkloadRun {
@@ -121,6 +124,7 @@ struct LocalMesh::State {
   std::unique_ptr<PodRun> ingress;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> ingressPorts;  // Gateway port -> local
   std::map<PodRun*, std::unique_ptr<echo::Fetch>> probes;
+  std::map<PodRun*, std::unique_ptr<core::TcpStream>> appProbes;
   std::map<fs::path, std::unique_ptr<core::FsWatch>> watches;
   core::Timer pilotWait, probeTimer, debounce;
   core::Signal sigint, sigterm;
@@ -349,8 +353,10 @@ struct LocalMesh::State {
           return logged(std::move(o), pr->pod.name + ".app");
         },
         reportFn);
-    for (auto* child : {pr->sidecar.get(), pr->app.get()}) {
-      if (Status s = child->start(); !s.ok()) report(child->name(), "cannot start: " + s.message());
+    // The app waits for its sidecar (Istio's holdApplicationUntilProxyStarts): its first
+    // calls then go out through a proxy that has its certificate and its routes.
+    if (Status s = pr->sidecar->start(); !s.ok()) {
+      report(pr->sidecar->name(), "cannot start: " + s.message());
     }
     return run;
   }
@@ -396,6 +402,7 @@ struct LocalMesh::State {
         if (it->get() != raw) continue;
         for (auto& pod : raw->pods) {
           probes.erase(pod.get());
+          appProbes.erase(pod.get());
           releasePorts(pod->pod.ports);
         }
         core::deferredDelete(loop, std::move(*it));
@@ -410,6 +417,7 @@ struct LocalMesh::State {
     }
     for (auto& pod : raw->pods) {
       probes.erase(pod.get());
+      appProbes.erase(pod.get());
       pod->app->stop(options.grace, finished);
       pod->sidecar->stop(options.grace, finished);
     }
@@ -563,12 +571,19 @@ struct LocalMesh::State {
     return out;
   }
 
+  // One probe at a time per pod: the sidecar's /healthz/ready until it answers 200, then the
+  // app's port until it accepts a connection (Kubernetes' tcpSocket probe: an HTTP request
+  // would make an echo app call its peers, and not every app speaks HTTP).
   void probe() {
     bool all = true;
     for (PodRun* pr : pods()) {
       if (pr->ready) continue;
       all = false;
-      if (probes.count(pr)) continue;
+      if (probes.count(pr) || appProbes.count(pr)) continue;
+      if (pr->sidecarReady) {
+        probeApp(pr);
+        continue;
+      }
       echo::FetchRequest request;
       request.url.host = "127.0.0.1";
       request.url.port = static_cast<std::uint16_t>(pr->pod.ports.readiness);
@@ -577,7 +592,7 @@ struct LocalMesh::State {
       request.timeout = std::chrono::seconds(1);
       auto fetch = std::make_unique<echo::Fetch>(loop, resolver, std::move(request),
                                                  [this, pr](echo::FetchResult r) {
-                                                   if (r.status == 200) onReady(*pr);
+                                                   if (r.status == 200) onSidecarReady(*pr);
                                                    probes.erase(pr);
                                                  });
       fetch->start();
@@ -596,6 +611,32 @@ struct LocalMesh::State {
       }
       report("still waiting for", names + " to be ready; logs in " + logs.string());
     }
+  }
+
+  void probeApp(PodRun* pr) {
+    auto tcp = std::make_unique<core::TcpStream>(loop);
+    auto address = core::SocketAddress::loopbackV4(static_cast<std::uint16_t>(pr->pod.ports.app));
+    core::Status s = tcp->connect(address, [this, pr](core::Status st) {
+      if (st.ok()) onReady(*pr);
+      // Not from inside the stream's own callback: the next loop turn.
+      auto it = appProbes.find(pr);
+      if (it != appProbes.end()) {
+        core::deferredDelete(loop, std::move(it->second));
+        appProbes.erase(it);
+      }
+    });
+    if (s.ok()) appProbes[pr] = std::move(tcp);
+  }
+
+  void onSidecarReady(PodRun& pr) {
+    pr.sidecarReady = true;
+    if (pr.app && !pr.appStarted && !stopping) {
+      pr.appStarted = true;
+      if (Status s = pr.app->start(); !s.ok())
+        report(pr.app->name(), "cannot start: " + s.message());
+    }
+    // A gateway has no app; an app without a containerPort has nothing to probe.
+    if (!pr.app || pr.pod.workload->ports.empty()) onReady(pr);
   }
 
   void onReady(PodRun& pr) {
@@ -689,6 +730,7 @@ struct LocalMesh::State {
     pilotWait.stop();
     probeTimer.stop();
     probes.clear();
+    appProbes.clear();
     watches.clear();
     auto left = std::make_shared<int>(1);
     auto finished = [this, left] {
@@ -726,6 +768,7 @@ LocalMesh::~LocalMesh() {
   State& s = *state_;
   // Children still running are killed and reaped by their Process objects.
   s.probes.clear();
+  s.appProbes.clear();
   s.watches.clear();
   s.running.clear();
   s.retiring.clear();

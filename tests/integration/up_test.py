@@ -66,6 +66,11 @@ def memory_kib(pid, field):
     return 0
 
 
+def start_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().split(") ", 1)[1].split()[19])
+
+
 def rss_kib(pid):
     return memory_kib(pid, "VmRSS")
 
@@ -199,6 +204,12 @@ class BookinfoUp(unittest.TestCase):
             self.assertTrue(self.mesh.pods[pod]["ready"], pod)
         self.assertIn(SA("default", "bookinfo-reviews"), text)
         self.assertIn(SA("istio-system", "istio-ingressgateway-service-account"), text)
+        # Each app started only once its sidecar was ready (and so after it).
+        for name, pod in self.mesh.pods.items():
+            if pod["gateway"] or not alive(pod["pids"]["app"]):  # details' app was killed once
+                continue
+            self.assertGreater(pod["pids"]["app"], 0, name)
+            self.assertGreaterEqual(start_ticks(pod["pids"]["app"]), start_ticks(pod["pids"]["sidecar"]))
         # METRICS URL: Istio's metrics, labelled with the Deployment as the workload.
         self.productpage(via="ingress")
         admin = self.mesh.pods["productpage-v1-0"]["admin"]
