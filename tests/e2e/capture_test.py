@@ -442,6 +442,18 @@ class TransparentCapture(unittest.TestCase):
                          "By=%s;URI=%s" % (SERVER_ID, CLIENT_ID))
         self.assertGreater(self.captured("http"), before)
 
+    def test_2b_a_pod_calling_its_own_service_goes_through_its_inbound_side(self):
+        # B's app calls the Service it backs: its call is captured like any other, B's sidecar
+        # picks B's own endpoint and connects over lo to its own inbound port, where the
+        # request arrives with mTLS and the port's policy, as a call from another pod would.
+        m = self.mesh
+        self.call_reviews()
+        r = run("ip", "netns", "exec", m.ns_b, "curl", "-s", "-m", "10", "http://reviews:9080/self")
+        seen = json.loads(r.stdout)
+        self.assertEqual(seen["server"], "reviews-b")
+        self.assertEqual(seen["headers"].get("x-forwarded-client-cert"),
+                         "By=%s;URI=%s" % (SERVER_ID, SERVER_ID))
+
     def test_3_a_host_without_port_is_routed_by_the_original_port(self):
         # reviews has two HTTP ports, so the bare name "reviews" is no route's domain; the
         # port the client connected to picks the service port.
