@@ -40,6 +40,18 @@ def families(text):
     return {f.name: f for f in text_string_to_metric_families(text)}
 
 
+def requests_when(port, ready, timeout=5):
+    """Scrapes until `ready(istio_requests series)` holds: a request is counted when the proxy
+    finishes it, which may be just after the client has read the response."""
+    deadline = time.time() + timeout
+    while True:
+        fams = families(scrape(port))
+        total = series(fams, "istio_requests") if "istio_requests" in fams else {}
+        if ready(total) or time.time() > deadline:
+            return fams, total
+        time.sleep(0.02)
+
+
 def series(fams, name, suffix=""):
     """{frozenset(labels without le): value} for one family's samples named name+suffix."""
     out = {}
@@ -132,10 +144,10 @@ class IstioMetrics(unittest.TestCase):
         for headers in self.app.seen:
             self.assertNotIn(PEER_HEADER, headers)
 
-        client = families(scrape(self.client.port("stats")))
-        server = families(scrape(self.server.port("stats")))
-        c_total = series(client, "istio_requests")
-        s_total = series(server, "istio_requests")
+        client, c_total = requests_when(self.client.port("stats"),
+                                        lambda t: sum(t.values()) >= 12)
+        server, s_total = requests_when(self.server.port("stats"),
+                                        lambda t: sum(t.values()) >= 16)
         self.assertEqual(sum(c_total.values()), 12, c_total)
 
         source = {
@@ -225,7 +237,8 @@ class IstioMetrics(unittest.TestCase):
         self.assertEqual(resp.status, 200, body)
         self.assertIsNone(resp.getheader(PEER_HEADER), "metadata answered over plain text")
         self.assertNotIn(PEER_HEADER, self.app.seen[-1])
-        after = series(families(scrape(self.server.port("stats"))), "istio_requests")
+        _, after = requests_when(self.server.port("stats"),
+                                 lambda t: sum(t.values()) > sum(before.values()))
         grown = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
         self.assertEqual(list(grown.values()), [1], grown)
         got = dict(next(iter(grown)))
@@ -277,7 +290,7 @@ class PlainUpstream(unittest.TestCase):
             self.assertEqual((resp.status, body), (200, b"hi"))
             self.assertIsNone(resp.getheader(PEER_HEADER))
             self.assertEqual(seen, [None])  # the app's own header did not go upstream
-            total = series(families(scrape(proxy.port("stats"))), "istio_requests")
+            _, total = requests_when(proxy.port("stats"), lambda t: sum(t.values()) >= 1)
             (labels,) = total
             labels = dict(labels)
             self.assertEqual(labels["destination_workload"], "unknown")
