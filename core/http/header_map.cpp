@@ -16,10 +16,6 @@ HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
   return *this;
 }
 
-bool HeaderMap::nameEquals(std::string_view a, std::string_view b) {
-  return equalsIgnoreCase(a, b);
-}
-
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
   for (const Entry& e : entries_) {
     if (nameEquals(e.name, name)) return e.value;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/http/arena.h"
+#include "core/http/chars.h"
 
 namespace mesh::core::http {
 
@@ -86,7 +87,9 @@ class HeaderMap {
   // Bytes of the lines as serialised: "name: value\r\n" each.
   size_t serializedSize() const;
 
-  static bool nameEquals(std::string_view a, std::string_view b);
+  static bool nameEquals(std::string_view a, std::string_view b) {
+    return equalsIgnoreCase(a, b);
+  }
 
  private:
   std::vector<Entry> entries_;

@@ -109,15 +109,28 @@ void HttpConnection::resumeReading() {
   reading_ = stream_->startReading(*this).ok();
 }
 
+// The deadline moves on every request (head timeout, then idle timeout), the timer does not:
+// moving it is two timer-heap operations. It is set again only to fire sooner, and when it
+// fires before the deadline it sets itself for the time left.
 void HttpConnection::armTimer(TimerMode mode) {
   timerMode_ = mode;
   uint32_t ms = mode == TimerMode::idle ? worker_.options.idleTimeoutMs
                                         : worker_.options.requestHeadersTimeoutMs;
-  timer_->start(std::chrono::milliseconds(ms), [this] { onTimer(); });
+  deadlineMs_ = worker_.loop.now() + ms;
+  timerArmed_ = true;
+  if (!timer_->isActive() || timer_->dueIn() > std::chrono::milliseconds(ms)) {
+    timer_->start(std::chrono::milliseconds(ms), [this] { onTimer(); });
+  }
 }
 
 void HttpConnection::onTimer() {
-  if (closed_ || active_) return;
+  if (closed_ || !timerArmed_) return;
+  uint64_t now = worker_.loop.now();
+  if (now < deadlineMs_) {
+    timer_->start(std::chrono::milliseconds(deadlineMs_ - now), [this] { onTimer(); });
+    return;
+  }
+  if (active_) return;
   if (timerMode_ == TimerMode::head) {
     LOG_DEBUG("http", peer_.toString(), ": request head not complete in time");
     worker_.stats.protocolError("header_timeout").inc();
@@ -177,7 +190,7 @@ void HttpConnection::feedLoop(std::string_view data) {
 }
 
 Flow HttpConnection::onHead(core::http::RequestHead& head) {
-  timer_->stop();
+  timerArmed_ = false;  // no timeout while the request runs (the route's own applies)
   RequestState state;
   state.headers = head.headers;  // a deep copy: the request owns its bytes
   if (forwardedClientCert_) {
@@ -250,6 +263,7 @@ void HttpConnection::onRequestFinished(bool keepAlive) {
 
 void HttpConnection::enterTunnel() {
   tunnel_ = true;
+  timerArmed_ = false;
   timer_->stop();
   if (!pending_.empty() && active_) {
     std::string data = std::move(pending_);
@@ -288,6 +302,7 @@ void HttpConnection::closeAfterWrite() {
   if (closing_ || closed_) return;
   closing_ = true;
   pauseReading();
+  timerArmed_ = false;
   timer_->start(std::chrono::seconds(5), [this] { closeNow(); });
   core::Status s = stream_->shutdown([this](core::Status) { closeNow(); });
   if (!s.ok()) closeNow();

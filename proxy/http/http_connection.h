@@ -98,6 +98,8 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   bool closed_ = false;
   bool reading_ = false;
   TimerMode timerMode_ = TimerMode::idle;
+  bool timerArmed_ = false;  // a timeout applies (none while a request runs)
+  uint64_t deadlineMs_ = 0;  // when it expires, in loop time
   std::optional<std::string> forwardedClientCert_;
   std::string peerPrincipal_;
   std::string serverName_;
