@@ -95,7 +95,7 @@ void addProxy(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--zipkin-address", flags->server.zipkinAddress,
-                  "Zipkin collector, ip:port: sampled spans go to POST /api/v2/spans");
+                  "Zipkin collector, host:port: sampled spans go to POST /api/v2/spans");
   sub->add_option_function<double>(
          "--jwks-refresh-seconds",
          [flags](double s) {

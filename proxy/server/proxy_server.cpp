@@ -392,16 +392,23 @@ int ProxyServer::run() {
     s.xds = std::move(*xds);
   }
   if (!s.options.zipkinAddress.empty()) {
-    auto collector = SocketAddress::parseHostPort(s.options.zipkinAddress);
-    if (!collector.ok()) {
-      LOG_ERROR("proxy", "--zipkin-address: ", collector.status().message());
+    auto collector = telemetry::resolveCollector(s.options.zipkinAddress);
+    if (!collector.ok() && collector.status().code() == core::Code::invalid) {
+      LOG_ERROR("proxy", "--zipkin-address ", s.options.zipkinAddress, ": ",
+                collector.status().message());
       return 1;
     }
-    // Spans wait here for the exporter; 10000 of them is a few MB at most.
-    s.options.proxy.tracing.spans = std::make_shared<telemetry::SpanQueue>(s.registry, 10000);
-    s.zipkin = std::make_unique<telemetry::ZipkinExporter>(s.loop, *collector,
-                                                           s.options.proxy.tracing.spans);
-    s.zipkin->start();
+    if (collector.ok()) {
+      // Spans wait here for the exporter; 10000 of them is a few MB at most.
+      s.options.proxy.tracing.spans = std::make_shared<telemetry::SpanQueue>(s.registry, 10000);
+      s.zipkin = std::make_unique<telemetry::ZipkinExporter>(s.loop, *collector,
+                                                             s.options.proxy.tracing.spans);
+      s.zipkin->start();
+    } else {
+      // A collector that cannot be found must not keep the sidecar from serving.
+      LOG_WARN("proxy", "--zipkin-address ", s.options.zipkinAddress, ": ",
+               collector.status().message(), "; spans are not exported");
+    }
   }
   for (unsigned i = 0; i < std::max(1u, s.options.concurrency); ++i) {
     s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config));

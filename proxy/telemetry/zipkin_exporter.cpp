@@ -1,8 +1,26 @@
 #include "proxy/telemetry/zipkin_exporter.h"
 
 #include "core/base/log.h"
+#include "core/loop/resolver.h"
 
 namespace mesh::proxy::telemetry {
+
+core::Result<core::SocketAddress> resolveCollector(const std::string& hostPort) {
+  if (auto numeric = core::SocketAddress::parseHostPort(hostPort); numeric.ok()) return numeric;
+  size_t colon = hostPort.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return core::error(core::Code::invalid, "want host:port, got \"" + hostPort + "\"");
+  }
+  std::string host = hostPort.substr(0, colon), portText = hostPort.substr(colon + 1);
+  if (portText.empty() || portText.size() > 5 ||
+      portText.find_first_not_of("0123456789") != std::string::npos || std::stoi(portText) > 65535) {
+    return core::error(core::Code::invalid, "bad port in \"" + hostPort + "\"");
+  }
+  auto addresses = core::resolveBlocking(host, 2000);
+  if (!addresses.ok()) return addresses.status();
+  if (addresses->empty()) return core::error(core::Code::not_found, host + ": no address");
+  return core::SocketAddress::parse(addresses->front(), static_cast<uint16_t>(std::stoi(portText)));
+}
 
 // One POST of one batch: connect, write, read the status line, close.
 class ZipkinExporter::Post final : private core::StreamSink {

@@ -17,6 +17,10 @@
 
 namespace mesh::proxy::telemetry {
 
+// "10.0.0.7:9411", "[::1]:9411" or "zipkin.istio-system:9411". A name is resolved once, at
+// start-up (c-ares, core/loop/resolver.h), to its first address.
+core::Result<core::SocketAddress> resolveCollector(const std::string& hostPort);
+
 class ZipkinExporter {
  public:
   ZipkinExporter(core::Loop& loop, core::SocketAddress collector, std::shared_ptr<SpanQueue> queue,

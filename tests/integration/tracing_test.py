@@ -162,6 +162,33 @@ class TracingAcrossSidecars(unittest.TestCase):
             lambda s: s["tags"].get("guid:x-request-id") == "req-unsampled", timeout=0.5), [])
 
 
+class CollectorAddress(unittest.TestCase):
+    def test_host_name_resolves_and_an_unknown_one_does_not_stop_the_proxy(self):
+        app = Upstream("app")
+        collector = Collector()
+        snap = snapshot([{"route": [{"cluster": "app"}]}], [cluster("app", app.port)])
+        port = collector.address.rsplit(":", 1)[1]
+        named = Proxy(snap, "--trace-sampling", "100", "--zipkin-address", "localhost:" + port)
+        lost = Proxy(snap, "--trace-sampling", "100", "--zipkin-address",
+                     "collector.invalid:9411")
+        try:
+            resp, _ = named.request(headers={"x-request-id": "by-name"})
+            self.assertEqual(resp.status, 200)
+            self.assertTrue(collector.wait_for(
+                lambda s: s["tags"].get("guid:x-request-id") == "by-name"))
+            resp, _ = lost.request()
+            self.assertEqual(resp.status, 200)  # serving, spans not exported
+        finally:
+            named.stop()
+            lost.stop()
+            collector.stop()
+            app.stop()
+
+    def test_malformed_address_is_refused_at_start(self):
+        with self.assertRaises(RuntimeError):
+            Proxy(snapshot([], []), "--zipkin-address", "no-port-here")
+
+
 class DeadCollector(unittest.TestCase):
     """Latency with the collector refusing connections, or accepting and never answering,
     against no tracing at all: medians of N requests, all spans sampled."""
