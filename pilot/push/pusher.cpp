@@ -36,12 +36,14 @@ struct Pusher::Proxy {
   bool writing = false;
   bool dirty = false;  // something changed while awaiting
   std::string sentVersion;
-  OutboundPartPtr sentPart;
+  // Parts are known by id once sent: holding the part itself would keep the previous round's
+  // parts (megabytes per scope) alive until every proxy answered.
+  std::uint64_t sentPartId = 0;
   InboundPart sentInbound;
   std::uint64_t sentChangeAt = 0;
   // What the proxy runs.
   std::string ackedVersion;
-  OutboundPartPtr ackedPart;
+  std::uint64_t ackedPartId = 0;
   std::string nackedVersion, nackReason;
   bool registered = false;
   std::uint64_t pushes = 0;
@@ -85,6 +87,7 @@ void Pusher::runRound() {
   ++round_;
   metrics_.rounds.inc();
   heapAfterWrites_ = true;
+  view_.reset();  // built from config_ alone: the old view need not live beside the new one
   view_ = buildView();
   viewChangedAt_ = pendingChangeAt_;
   pendingChangeAt_ = 0;
@@ -135,14 +138,14 @@ void Pusher::refresh(Proxy& proxy) {
     inbound.listener.clear();
     inbound.clusters.clear();
   }
-  if (part == proxy.sentPart && inbound == proxy.sentInbound) return;  // nothing new
+  if (part->id == proxy.sentPartId && inbound == proxy.sentInbound) return;  // nothing new
   enqueue(proxy, std::move(part), std::move(inbound));
 }
 
 void Pusher::enqueue(Proxy& proxy, OutboundPartPtr part, InboundPart inbound) {
   proxy.nextPart = std::move(part);
   proxy.nextInbound = std::move(inbound);
-  proxy.nextChangeAt = proxy.sentPart ? viewChangedAt_ : 0;  // a first snapshot is not a change
+  proxy.nextChangeAt = proxy.sentPartId ? viewChangedAt_ : 0;  // a first snapshot is not a change
   if (!proxy.queued) {
     proxy.queued = true;
     sendQueue_.push_back(proxy.id);
@@ -168,10 +171,10 @@ void Pusher::pump() {
     Proxy& p = *it->second;
     p.queued = false;
     std::string version = nextVersion();
-    bool useDelta = p.delta && p.ackedPart && !p.ackedVersion.empty() &&
-                    (p.nextPart == p.ackedPart || p.nextPart->deltaBase == p.ackedPart->id);
+    bool useDelta = p.delta && p.ackedPartId && !p.ackedVersion.empty() &&
+                    (p.nextPart->id == p.ackedPartId || p.nextPart->deltaBase == p.ackedPartId);
     std::string message;
-    if (useDelta && p.nextPart == p.ackedPart) {
+    if (useDelta && p.nextPart->id == p.ackedPartId) {
       // Only the inbound half changed: a delta with no outbound items.
       OutboundPart empty;
       empty.outboundTrafficPolicy = p.nextPart->outboundTrafficPolicy;
@@ -202,7 +205,8 @@ void Pusher::pump() {
     ++p.pushes;
     p.awaiting = true;
     p.sentVersion = version;
-    p.sentPart = std::move(p.nextPart);
+    p.sentPartId = p.nextPart->id;
+    p.nextPart.reset();
     p.sentInbound = std::move(p.nextInbound);
     p.sentChangeAt = p.nextChangeAt;
   }
@@ -268,7 +272,7 @@ void Pusher::ack(std::uint64_t id, const std::string& version) {
   }
   p.awaiting = false;
   p.ackedVersion = version;
-  p.ackedPart = p.sentPart;
+  p.ackedPartId = p.sentPartId;
   if (p.sentChangeAt) {
     loop_.updateTime();
     metrics_.convergence.observe(static_cast<double>(loop_.now() - p.sentChangeAt) / 1000.0);
