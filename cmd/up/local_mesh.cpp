@@ -21,6 +21,7 @@
 #include "cmd/up/config_mirror.h"
 #include "cmd/up/embedded.h"
 #include "cmd/up/free_ports.h"
+#include "cmd/up/ingress.h"
 #include "cmd/up/launch.h"
 #include "cmd/up/supervised.h"
 #include "cmd/up/table.h"
@@ -96,15 +97,6 @@ bool writePrivateFile(const fs::path& path, const std::string& text) {
   return !ec;
 }
 
-std::map<std::string, std::string> specLabels(const nlohmann::json& j) {
-  std::map<std::string, std::string> out;
-  if (!j.is_object()) return out;
-  for (const auto& [k, v] : j.items()) {
-    if (v.is_string()) out[k] = v.get<std::string>();
-  }
-  return out;
-}
-
 }  // namespace
 
 struct LocalMesh::State {
@@ -143,7 +135,13 @@ struct LocalMesh::State {
         probeTimer(l),
         debounce(l),
         sigint(l),
-        sigterm(l) {}
+        sigterm(l) {
+    // The ingress gateway as Istio installs it; Gateways select it by these labels.
+    ingressWorkload.name = "istio-ingressgateway";
+    ingressWorkload.ns = "istio-system";
+    ingressWorkload.serviceAccount = "istio-ingressgateway-service-account";
+    ingressWorkload.labels = {{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}};
+  }
 
   void say(const std::string& line) {
     std::fprintf(options.out, "%s\n", line.c_str());
@@ -424,10 +422,6 @@ struct LocalMesh::State {
   }
 
   void startIngress() {
-    ingressWorkload.name = "istio-ingressgateway";
-    ingressWorkload.ns = "istio-system";
-    ingressWorkload.serviceAccount = "istio-ingressgateway-service-account";
-    ingressWorkload.labels = {{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}};
     ingress = std::make_unique<PodRun>();
     PodRun* pr = ingress.get();
     pr->pod.name = "istio-ingressgateway";
@@ -459,36 +453,21 @@ struct LocalMesh::State {
   // --ingress-port, the others on free ports. Decided once, when the ingress starts.
   void planIngressPorts(const std::vector<core::config::Resource>& resources) {
     if (!ingressPorts.empty()) return;
-    std::map<std::string, std::string> labels = {{"istio", "ingressgateway"},
-                                                 {"app", "istio-ingressgateway"}};
-    std::set<std::uint32_t> seen;
-    for (const auto& r : resources) {
-      if (r.kind != "Gateway") continue;
-      bool selects = true;
-      for (const auto& [k, v] : specLabels(r.spec.value("selector", nlohmann::json::object()))) {
-        auto it = labels.find(k);
-        selects = selects && it != labels.end() && it->second == v;
-      }
-      const auto& servers = r.spec.value("servers", nlohmann::json::array());
-      if (!selects || !servers.is_array()) continue;
-      for (const auto& server : servers) {
-        auto number = server.value("port", nlohmann::json::object()).value("number", 0u);
-        if (number == 0 || !seen.insert(number).second) continue;
-        std::uint32_t local = 0;
-        if (ingressPorts.empty() && options.ingressPort != 0) {
-          local = options.ingressPort;
-          if (!portIsFree(local)) {
-            auto p = ports.take();
-            local = p.ok() ? *p : 0;
-            report("ingress", "127.0.0.1:" + std::to_string(options.ingressPort) +
-                                  " is in use; serving Gateway port " + std::to_string(number) +
-                                  " on " + std::to_string(local) + " instead (see --ingress-port)");
-          }
-        } else if (auto p = ports.take(); p.ok()) {
-          local = *p;
+    for (std::uint32_t number : gatewayPorts(resources, ingressWorkload.labels)) {
+      std::uint32_t local = 0;
+      if (ingressPorts.empty() && options.ingressPort != 0) {
+        local = options.ingressPort;
+        if (!portIsFree(local)) {
+          auto p = ports.take();
+          local = p.ok() ? *p : 0;
+          report("ingress", "127.0.0.1:" + std::to_string(options.ingressPort) +
+                                " is in use; serving Gateway port " + std::to_string(number) +
+                                " on " + std::to_string(local) + " instead (see --ingress-port)");
         }
-        if (local) ingressPorts.emplace_back(number, local);
+      } else if (auto p = ports.take(); p.ok()) {
+        local = *p;
       }
+      if (local) ingressPorts.emplace_back(number, local);
     }
   }
 

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "cmd/up/ingress.h"
 #include "cmd/up/workload.h"
 #include "core/config/loader.h"
 
@@ -112,4 +113,41 @@ TEST_CASE("the pod fingerprint changes with what shapes a pod and only with that
   auto d = a;
   d.labels["version"] = "v3";
   CHECK(a.podFingerprint() != d.podFingerprint());
+}
+
+TEST_CASE("the ingress gateway serves the ports of the Gateways that select it") {
+  auto resources = load(R"YAML(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: bookinfo-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8080, name: http, protocol: HTTP}
+    hosts: ["*"]
+  - port: {number: 8443, name: https, protocol: HTTPS}
+    hosts: ["*"]
+    tls: {mode: SIMPLE, credentialName: cert}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: again}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8080, name: http2, protocol: HTTP}
+    hosts: ["a.example"]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: egress}
+spec:
+  selector: {istio: egressgateway}
+  servers:
+  - port: {number: 9000, name: http, protocol: HTTP}
+    hosts: ["*"]
+)YAML");
+  std::map<std::string, std::string> labels = {{"istio", "ingressgateway"},
+                                               {"app", "istio-ingressgateway"}};
+  CHECK(up::gatewayPorts(resources, labels) == std::vector<std::uint32_t>{8080, 8443});
+  CHECK(up::gatewayPorts(resources, {{"app", "istio-ingressgateway"}}).empty());
 }
