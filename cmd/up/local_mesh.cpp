@@ -684,7 +684,7 @@ struct LocalMesh::State {
                             {"pods", list}};
     fs::path path = stateDir / "mesh-up.json";
     std::ofstream out(path.string() + ".tmp", std::ios::trunc);
-    out << state.dump(2) << "\n";
+    out << state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     out.close();
     std::error_code ec;
     fs::rename(path.string() + ".tmp", path, ec);

@@ -119,7 +119,7 @@ std::string Workload::podFingerprint() const {
               {"command", command},
               {"env", env},
               {"ports", ports}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 WorkloadSet extractWorkloads(const std::vector<core::config::Resource>& resources) {
