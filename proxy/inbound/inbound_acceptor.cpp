@@ -133,9 +133,9 @@ class InboundAcceptor::Pending final : private core::StreamSink {
 
   void handOver(std::unique_ptr<core::Stream> stream, InboundRoute route) {
     timer_.stop();
-    if (route.protocol != "http") {
+    if (route.protocol != "http" && route.protocol != "tcp") {
       return refuse("protocol", "port " + std::to_string(route.port) + " is " + route.protocol +
-                                    ", the inbound listener serves http ports");
+                                    ", the inbound listener serves http and tcp ports");
     }
     auto ready = owner_.ready_;
     core::SocketAddress peer = peer_;

@@ -6,8 +6,11 @@
 // sidecar; else the port the client connected to before iptables redirected it, from
 // SO_ORIGINAL_DST; else the listener's only port), applies that port's PeerAuthentication mode
 // (STRICT refuses plain text, DISABLE refuses TLS, PERMISSIVE takes both) and hands the
-// connection, decrypted, to the worker's HTTP connection manager with what the app must
-// learn about the peer (x-forwarded-client-cert).
+// connection, decrypted, to the worker: an http port's to the HTTP connection manager with
+// what the app must learn about the peer (x-forwarded-client-cert), a tcp port's to a TCP
+// proxy to the local app. Telling TLS from plain text needs the client's first byte, so a
+// protocol where the server speaks first works here over mTLS (the calling sidecar starts
+// the handshake), not in plain text.
 //
 // Owned by one Worker; owns the connections still being sorted out. Every refusal is logged
 // and counted in mesh_proxy_inbound_refusals_total{reason}.

@@ -23,6 +23,16 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
       loop_, stats.registry, options.security, options.requestHeadersTimeoutMs,
       [this](std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
              InboundRoute route) {
+        if (route.protocol == "tcp") {
+          auto session = std::make_unique<TcpProxySession>(
+              context_, std::move(stream), peer, route.cluster, [this](TcpProxySession& s) {
+                auto it = tcp_.find(&s);
+                if (it == tcp_.end()) return;
+                core::deferredDelete(loop_, std::move(it->second));
+                tcp_.erase(it);
+              });
+          return startTcpSession(std::move(session));
+        }
         auto connection = std::make_unique<HttpConnection>(
             context_, std::move(stream), peer, route.cluster, route.port,
             [this](HttpConnection& c) {
@@ -154,6 +164,10 @@ void Worker::startTcp(std::unique_ptr<core::TcpStream> stream, const std::string
         tcp_.erase(it);
       });
   if (!passthrough.empty()) session->passThroughTo(passthrough);
+  startTcpSession(std::move(session));
+}
+
+void Worker::startTcpSession(std::unique_ptr<TcpProxySession> session) {
   TcpProxySession* raw = session.get();
   tcp_[raw] = std::move(session);
   raw->start();

@@ -63,6 +63,7 @@ class Worker {
   // An empty cluster with a `passthrough` address: to that address, not to a cluster.
   void startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
                 const core::SocketAddress& passthrough);
+  void startTcpSession(std::unique_ptr<TcpProxySession> session);
   core::metrics::Counter& captureCounter(capture::CaptureDecision::Kind kind);
 
   unsigned index_;

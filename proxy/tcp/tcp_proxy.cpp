@@ -1,6 +1,7 @@
 #include "proxy/tcp/tcp_proxy.h"
 
 #include "core/base/log.h"
+#include "core/tls/tls_stream.h"
 
 namespace mesh::proxy {
 
@@ -14,6 +15,20 @@ TcpProxySession::TcpProxySession(WorkerContext& worker, std::unique_ptr<core::Tc
     : worker_(worker),
       cluster_(std::move(cluster)),
       onClosed_(std::move(onClosed)),
+      peer_(downstream->peerAddress()),
+      downstreamTcp_(downstream.get()) {
+  downstream_ = std::move(downstream);
+  ++worker_.activeConnections;
+  worker_.stats.tcpConnections.inc();
+}
+
+TcpProxySession::TcpProxySession(WorkerContext& worker, std::unique_ptr<core::Stream> downstream,
+                                 core::SocketAddress peer, std::string cluster,
+                                 ClosedCallback onClosed)
+    : worker_(worker),
+      cluster_(std::move(cluster)),
+      onClosed_(std::move(onClosed)),
+      peer_(std::move(peer)),
       downstream_(std::move(downstream)) {
   ++worker_.activeConnections;
   worker_.stats.tcpConnections.inc();
@@ -29,8 +44,7 @@ void TcpProxySession::start() {
   ClusterTable::Entry* entry = worker_.clusters.find(cluster_);
   host_ = entry ? entry->lb->choose({}) : nullptr;
   if (!host_) {
-    LOG_INFO("tcp", "no healthy upstream in cluster ", cluster_, " for ",
-             downstream_->peerAddress().toString());
+    LOG_INFO("tcp", "no healthy upstream in cluster ", cluster_, " for ", peer_.toString());
     close();
     return;
   }
@@ -43,21 +57,43 @@ void TcpProxySession::start() {
     return;
   }
   host_->activeConnections.fetch_add(1, std::memory_order_relaxed);
-  upstream_ = std::make_unique<core::TcpStream>(worker_.loop);
+  if (worker_.options.security) tls_ = worker_.options.security->upstream(info_->config(), host_->config);
   connectTimer_ = std::make_unique<core::Timer>(worker_.loop);
   connectTimer_->start(std::chrono::milliseconds(info_->config().pool.connectTimeoutMs),
                        [this] { onConnected(core::error(core::Code::timeout, "connect timeout")); });
-  core::Status s = upstream_->connect(host_->address, [this](core::Status st) { onConnected(st); });
-  if (!s.ok()) onConnected(s);
+  if (!tls_.error.ok()) return onConnected(tls_.error);
+  connect(tls_.port ? host_->address.withPort(tls_.port) : host_->address);
 }
 
 void TcpProxySession::startPassthrough() {
-  upstream_ = std::make_unique<core::TcpStream>(worker_.loop);
   connectTimer_ = std::make_unique<core::Timer>(worker_.loop);
   connectTimer_->start(kPassthroughConnectTimeout,
                        [this] { onConnected(core::error(core::Code::timeout, "connect timeout")); });
-  core::Status s = upstream_->connect(original_, [this](core::Status st) { onConnected(st); });
+  connect(original_);
+}
+
+void TcpProxySession::connect(const core::SocketAddress& address) {
+  auto tcp = std::make_unique<core::TcpStream>(worker_.loop);
+  upstreamTcp_ = tcp.get();
+  upstream_ = std::move(tcp);
+  core::Status s = upstreamTcp_->connect(address, [this](core::Status st) { onTcpConnected(st); });
   if (!s.ok()) onConnected(s);
+}
+
+// With the cluster's TLS (ISTIO_MUTUAL: the workload certificate, Istio's SNI, the peer's
+// identity checked) the session is ready once the handshake is done.
+void TcpProxySession::onTcpConnected(core::Status status) {
+  if (closed_) return;
+  if (!status.ok() || !tls_.context) return onConnected(status);
+  upstreamTcp_->setNoDelay(true);
+  auto session = tls_.context->newSession(tls_.session);
+  if (!session.ok()) return onConnected(session.status());
+  auto tls = std::make_unique<core::TlsStream>(std::move(upstream_), std::move(*session));
+  core::TlsStream* raw = tls.get();
+  upstream_ = std::move(tls);
+  if (core::Status h = raw->handshake([this](core::Status st) { onConnected(st); }); !h.ok()) {
+    onConnected(h);
+  }
 }
 
 void TcpProxySession::onConnected(core::Status status) {
@@ -75,12 +111,12 @@ void TcpProxySession::onConnected(core::Status status) {
     close();
     return;
   }
-  upstream_->setNoDelay(true);
-  downstream_->setNoDelay(true);
+  upstreamTcp_->setNoDelay(true);
+  if (downstreamTcp_) downstreamTcp_->setNoDelay(true);
   up_ = std::make_unique<Side>(*this, *downstream_, *upstream_);
   down_ = std::make_unique<Side>(*this, *upstream_, *downstream_);
   metrics_ = worker_.metrics.tcpSeries(info_ ? std::string_view(info_->config().service) : "", {},
-                                       false);
+                                       tls_.context != nullptr);
   metrics_.opened->inc();
   up_->bytes = metrics_.received;
   down_->bytes = metrics_.sent;

@@ -1,5 +1,7 @@
 // TcpProxySession: a protocol "tcp" listener's connection, forwarded byte for byte to a host
-// of the listener's cluster. Nothing is read before the upstream is connected and nothing
+// of the listener's cluster (with the cluster's TLS: ISTIO_MUTUAL connects to the endpoint's
+// sidecar with the workload certificate), or an inbound TCP port's connection, decrypted,
+// forwarded to the local app. Nothing is read before the upstream is connected and nothing
 // is sniffed, so server-first protocols (MySQL greets first) work. Each side's reading stops
 // while the other side's write queue is above a high mark (back-pressure), an EOF is passed
 // on as a half-close, and the session ends when both directions are done or either breaks.
@@ -22,6 +24,9 @@ class TcpProxySession {
 
   TcpProxySession(WorkerContext& worker, std::unique_ptr<core::TcpStream> downstream,
                   std::string cluster, ClosedCallback onClosed);
+  // Any stream (TLS from the inbound listener); `peer` is the client's address.
+  TcpProxySession(WorkerContext& worker, std::unique_ptr<core::Stream> downstream,
+                  core::SocketAddress peer, std::string cluster, ClosedCallback onClosed);
   ~TcpProxySession();
   TcpProxySession(const TcpProxySession&) = delete;
   TcpProxySession& operator=(const TcpProxySession&) = delete;
@@ -52,6 +57,8 @@ class TcpProxySession {
     bool paused_ = false;
   };
 
+  void connect(const core::SocketAddress& address);
+  void onTcpConnected(core::Status status);
   void onConnected(core::Status status);
   void startPassthrough();
   void maybeFinish();
@@ -65,8 +72,12 @@ class TcpProxySession {
   CircuitBreaker::Slot slot_;
   bool closed_ = false;
   telemetry::TcpSeries metrics_;  // set once connected
-  std::unique_ptr<core::TcpStream> downstream_;
-  std::unique_ptr<core::TcpStream> upstream_;
+  UpstreamTlsTarget tls_;  // the cluster's TLS for this host; no context: plain text
+  core::SocketAddress peer_;
+  std::unique_ptr<core::Stream> downstream_;
+  core::TcpStream* downstreamTcp_ = nullptr;  // downstream_ when it is a plain socket
+  std::unique_ptr<core::Stream> upstream_;    // the socket, or TLS over it once connected
+  core::TcpStream* upstreamTcp_ = nullptr;    // the socket under upstream_
   std::unique_ptr<core::Timer> connectTimer_;
   std::unique_ptr<Side> up_;    // downstream -> upstream
   std::unique_ptr<Side> down_;  // upstream -> downstream

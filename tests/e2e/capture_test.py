@@ -99,6 +99,20 @@ print(json.dumps({"greeting": greeting, "answer": answer}))
 '''
 
 
+# The same server as a program, for pod B.
+GREETER = r'''
+import socket, sys, threading
+def talk(conn, peer):
+    with conn:
+        conn.sendall(("HELLO %s\n" % peer[0]).encode())
+        conn.sendall(conn.makefile("rb").readline().upper())
+server = socket.create_server(("0.0.0.0", int(sys.argv[1])))
+while True:
+    conn, peer = server.accept()
+    threading.Thread(target=talk, args=(conn, peer), daemon=True).start()
+'''
+
+
 class ServerFirst:
     """A TCP server in the root namespace that greets each client before reading, naming the
     address the connection came from, then answers one line in upper case."""
@@ -304,6 +318,9 @@ spec:
   - name: http-admin
     port: 9081
     targetPort: 9081
+  - name: tcp-greet
+    port: 9090
+    targetPort: 9090
 ---
 apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
@@ -365,8 +382,12 @@ class TransparentCapture(unittest.TestCase):
                 f.write(APP)
             m.start("app-b", ["ip", "netns", "exec", m.ns_b, PYTHON, app, "9080", "reviews-b"])
             m.start("app-b-admin", ["ip", "netns", "exec", m.ns_b, PYTHON, app, "9081", "reviews-b-admin"])
+            greeter = os.path.join(m.dir, "greeter.py")
+            with open(greeter, "w") as f:
+                f.write(GREETER)
+            m.start("greeter-b", ["ip", "netns", "exec", m.ns_b, PYTHON, greeter, "9090"])
             m.sidecar(m.ns_b, "reviews", m.ip_b, "reviews", "--port", "9080", "--port", "9081",
-                      "--sidecar-port", "15006")
+                      "--port", "9090", "--sidecar-port", "15006")
             m.sidecar(m.ns_a, "sleep", m.ip_a, "sleep")
             m.wait_ready(m.ip_b, "proxy-reviews")
             m.wait_ready(m.ip_a, "proxy-sleep")
@@ -515,6 +536,26 @@ class TransparentCapture(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(json.loads(body)["headers"]["x-forwarded-client-cert"],
                          "By=%s;URI=%s" % (SERVER_ID, CLIENT_ID))
+
+    def test_6b_a_tcp_port_of_a_mesh_service_crosses_mtls_and_the_server_speaks_first(self):
+        # STRICT is on (test 6): only mTLS gets into pod B. reviews:9090 is a declared TCP
+        # port; A's sidecar connects to B's sidecar with mTLS at once, B's hands the stream
+        # to the app, whose greeting reaches A's client before it sends a byte.
+        m = self.mesh
+        before = self.captured("tcp")
+        r = self.in_a(PYTHON, "-c", SERVER_FIRST_CLIENT, "reviews", "9090")
+        self.assertEqual(json.loads(r.stdout), {"greeting": "HELLO 127.0.0.1", "answer": "PING"},
+                         m.log("proxy-reviews")[-3000:])
+        self.assertGreater(self.captured("tcp"), before)
+        # Plain text straight to the pod's TCP port is refused under STRICT (the client sends
+        # first: the inbound listener needs a byte to tell plain text from TLS).
+        with socket.create_connection((m.ip_b, 9090), timeout=10) as plain:
+            plain.sendall(b"ping\n")
+            try:
+                got = plain.recv(100)
+            except ConnectionResetError:
+                got = b""
+        self.assertEqual(got, b"")
 
     def test_7_registry_only_refuses_unknown_destinations(self):
         m = self.mesh
