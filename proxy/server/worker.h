@@ -30,6 +30,7 @@ namespace mesh::proxy {
 class GatewayTlsAcceptor;
 class HttpConnection;
 class InboundAcceptor;
+struct InboundRoute;
 class TcpProxySession;
 
 class Worker {
@@ -64,6 +65,7 @@ class Worker {
   void startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
                 const core::SocketAddress& passthrough);
   void startTcpSession(std::unique_ptr<TcpProxySession> session);
+  bool tcpAllowed(const core::SocketAddress& peer, const InboundRoute& route);
   core::metrics::Counter& captureCounter(capture::CaptureDecision::Kind kind);
 
   unsigned index_;

@@ -340,6 +340,27 @@ spec:
   - address: {root}
 """
 
+# Pod A's identity may not open reviews' TCP port; its HTTP ports stay open.
+DENY_TCP = """\
+apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata:
+  name: no-greetings-for-sleep
+  namespace: default
+spec:
+  selector:
+    matchLabels:
+      app: reviews
+  action: DENY
+  rules:
+  - from:
+    - source:
+        principals: ["cluster.local/ns/default/sa/sleep"]
+    to:
+    - operation:
+        ports: ["9090"]
+"""
+
 # Sidecar's outboundTrafficPolicy for pod A only: destinations outside the registry are refused.
 REGISTRY_ONLY = """\
 apiVersion: networking.istio.io/v1beta1
@@ -556,6 +577,23 @@ class TransparentCapture(unittest.TestCase):
             except ConnectionResetError:
                 got = b""
         self.assertEqual(got, b"")
+
+    def test_6c_authorization_policy_applies_to_a_tcp_port(self):
+        m = self.mesh
+
+        def greeting():
+            r = self.in_a(PYTHON, "-c", SERVER_FIRST_CLIENT, "reviews", "9090", check=False)
+            return json.loads(r.stdout)["greeting"] if r.returncode == 0 else ""
+
+        self.assertEqual(greeting(), "HELLO 127.0.0.1")
+        m.write_config("deny-tcp.yaml", DENY_TCP)
+        deadline = time.time() + 20
+        while greeting() and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(greeting(), "", "the DENY policy did not close the TCP connection")
+        self.assertGreater(self.counter(m.ns_b, "mesh_proxy_rbac_denied_total", 'protocol="tcp"'), 0)
+        status, body = self.call_reviews()
+        self.assertEqual(status, 200, body)
 
     def test_7_registry_only_refuses_unknown_destinations(self):
         m = self.mesh
