@@ -1,0 +1,417 @@
+"""docs/tasks/ run as written: one `mesh up` on a copy of examples/bookinfo, and each task page's
+configuration applied the way the page says (copying Istio's YAML into the watched
+directory), then undone. Asserts what each page says the user sees: reviews pinned to v1 and
+jason sent to v2; 90/10 and 50/50 splits over 500 requests (within 6 points) and a new split
+in force within 1 s of the file write; a delay and an abort for jason; a timeout cutting a
+slow call short; a circuit breaker answering 503 with flag UO; STRICT mTLS refusing a
+plain-text client while mesh traffic goes on; deny by default, then allow by principal,
+method and path; istio_requests_total on a sidecar's metrics page.
+
+Runs without root, on loopback, with ports picked by the kernel."""
+import http.client
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from concurrent.futures import ThreadPoolExecutor
+
+MESH = os.path.abspath(os.environ.get("MESH_BIN", "build/cmd/mesh"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BOOKINFO = os.path.join(ROOT, "examples", "bookinfo")
+TASKS = os.path.join(ROOT, "docs", "tasks", "yaml")
+TD = "spiffe://cluster.local"
+REQUESTS = 500
+TOLERANCE = 0.06
+
+
+class MeshUp:
+    """`mesh up DIR` with the ingress on a free port; its stdout read on a thread."""
+
+    def __init__(self, directory):
+        self.state = tempfile.mkdtemp(prefix="mesh-tasks-state-")
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        self.proc = subprocess.Popen(
+            [MESH, "up", directory, "--ingress-port", "0", "--state-dir", self.state,
+             "--grace-ms", "2000"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.lines = queue.Queue()
+        self.output = []
+        self.errors = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.errors.append(line.rstrip("\n"))
+
+    def wait_for(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                continue
+            self.output.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError("mesh up: nothing matched in %.0f s; output:\n%s\nerrors:\n%s"
+                             % (timeout, "\n".join(self.output), "\n".join(self.errors[-20:])))
+
+    def info(self):
+        with open(os.path.join(self.state, "mesh-up.json")) as f:
+            return json.load(f)
+
+    def pod(self, name):
+        return {p["name"]: p for p in self.info()["pods"]}[name]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def request(port, path, host="127.0.0.1", method="GET", headers=None, proxy=False, timeout=15):
+    """One request on a new connection; proxy=True sends the absolute form, as `curl -x`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, "http://%s%s" % (host, path) if proxy else path,
+                     headers={"Host": host, **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read().decode()
+    finally:
+        conn.close()
+
+
+def reviews_call(answer):
+    return [c for c in answer["calls"] if "reviews" in c["url"]][0]
+
+
+def reviews_version(answer):
+    call = reviews_call(answer)
+    return call["answer"]["version"] if "answer" in call else None
+
+
+class Tasks(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="mesh-tasks-")
+        cls.dir = os.path.join(cls.work, "bookinfo")
+        shutil.copytree(BOOKINFO, cls.dir)
+        cls.mesh = MeshUp(cls.dir)
+        try:
+            cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 20)
+            cls.ingress = cls.mesh.info()["ingress"]["8080"]
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mesh.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    # What the pages do: `cp SRC DIR/DEST`, `rm DIR/DEST`.
+    def cp(self, src, dest):
+        shutil.copyfile(src, os.path.join(self.dir, dest))
+
+    def rm(self, *paths):
+        for p in paths:
+            try:
+                os.remove(os.path.join(self.dir, p))
+            except FileNotFoundError:
+                pass
+
+    def sample(self, name):
+        return os.path.join(self.dir, "samples", name)
+
+    def task_yaml(self, name):
+        return os.path.join(TASKS, name)
+
+    def productpage(self, headers=None, method="GET"):
+        """`curl -s 127.0.0.1:8080/productpage`: (status, answer or body)."""
+        status, _, body = request(self.ingress, "/productpage", method=method, headers=headers)
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, body
+
+    def version(self, headers=None):
+        status, answer = self.productpage(headers)
+        self.assertEqual(status, 200, answer)
+        return reviews_version(answer)
+
+    def until(self, what, predicate, timeout=5.0):
+        """Polls until predicate() holds (the config reached the proxies)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = predicate()
+            if last:
+                return
+            time.sleep(0.05)
+        self.fail("%s: not seen within %.0f s" % (what, timeout))
+
+    def stable(self, headers, versions, n=20):
+        return lambda: all(self.version(headers) in versions for _ in range(n))
+
+    def split(self, n=REQUESTS):
+        counts = {}
+        for _ in range(n):
+            v = self.version()
+            counts[v] = counts.get(v, 0) + 1
+        return counts
+
+    def assertShare(self, counts, version, share):
+        got = counts.get(version, 0) / sum(counts.values())
+        self.assertLessEqual(abs(got - share), TOLERANCE, "%s: %.3f of %s" % (version, got, counts))
+
+    def test_1_request_routing_and_header_based_routing(self):
+        try:
+            self.cp(self.sample("virtual-service-all-v1.yaml"), "networking/virtual-service-all-v1.yaml")
+            self.until("all traffic to v1", self.stable(None, {"v1"}))
+            self.assertEqual(self.split(30), {"v1": 30})
+            self.rm("networking/virtual-service-all-v1.yaml")
+            self.cp(self.sample("virtual-service-reviews-test-v2.yaml"),
+                    "networking/virtual-service-reviews-test-v2.yaml")
+            jason = {"end-user": "jason"}
+            self.until("jason to v2", self.stable(jason, {"v2"}))
+            self.assertEqual({self.version(jason) for _ in range(20)}, {"v2"})
+            self.assertEqual({self.version() for _ in range(20)}, {"v1"})
+        finally:
+            self.rm("networking/virtual-service-all-v1.yaml",
+                    "networking/virtual-service-reviews-test-v2.yaml")
+        self.until("undone: round robin again", lambda: self.version() == "v3")
+
+    def test_2_traffic_shifting_and_how_fast_a_new_split_applies(self):
+        try:
+            self.cp(self.sample("virtual-service-reviews-90-10.yaml"), "networking/reviews.yaml")
+            self.until("90/10", self.stable(None, {"v1", "v2"}, 30))
+            counts = self.split()
+            self.assertShare(counts, "v1", 0.9)
+            self.assertShare(counts, "v2", 0.1)
+            self.assertNotIn("v3", counts)
+
+            # Istio's traffic-shifting YAML, unchanged, over the running demo: from the write
+            # until v2 is gone and v3 answers.
+            written = time.monotonic()
+            self.cp(self.sample("virtual-service-reviews-50-v3.yaml"), "networking/reviews.yaml")
+            first_v3 = last_v2 = None
+            while time.monotonic() - written < 3:
+                v = self.version()
+                now = time.monotonic() - written
+                if v == "v3" and first_v3 is None:
+                    first_v3 = now
+                if v == "v2":
+                    last_v2 = now
+            self.assertIsNotNone(first_v3, "v3 never answered")
+            switched = max(first_v3, last_v2 or 0)
+            print("\nnew split in force %.0f ms after the file write (last v2 %s ms, first v3 %.0f ms)"
+                  % (switched * 1000, "-" if last_v2 is None else "%.0f" % (last_v2 * 1000),
+                     first_v3 * 1000), file=sys.stderr)
+            self.assertLess(switched, 1.0)
+            counts = self.split()
+            self.assertShare(counts, "v1", 0.5)
+            self.assertShare(counts, "v3", 0.5)
+            self.assertNotIn("v2", counts)
+
+            self.cp(self.sample("virtual-service-reviews-v3.yaml"), "networking/reviews.yaml")
+            self.until("all to v3", self.stable(None, {"v3"}))
+        finally:
+            self.rm("networking/reviews.yaml")
+        self.until("undone: round robin again", lambda: self.version() == "v2")
+
+    def test_3_fault_injection(self):
+        jason = {"end-user": "jason"}
+        try:
+            self.cp(self.sample("virtual-service-reviews-test-v2.yaml"), "networking/reviews.yaml")
+            self.until("jason to v2", self.stable(jason, {"v2"}, 5))
+            self.cp(self.sample("virtual-service-ratings-test-delay.yaml"), "networking/ratings.yaml")
+            time.sleep(1)
+            started = time.monotonic()
+            status, answer = self.productpage(jason)
+            took = time.monotonic() - started
+            self.assertEqual(status, 200, answer)
+            # The 7 s delay outlasts the apps' 5 s call timeout: after 5 s the page comes
+            # back without ratings.
+            self.assertGreater(took, 4.5)
+            self.assertLess(took, 7.0)
+            call = reviews_call(answer)
+            failed = "error" in call or any("error" in c for c in call["answer"]["calls"])
+            self.assertTrue(failed, answer)
+            started = time.monotonic()
+            self.assertEqual(self.version(), "v1")  # everybody else: no delay
+            self.assertLess(time.monotonic() - started, 1.0)
+
+            self.cp(self.sample("virtual-service-ratings-test-abort.yaml"), "networking/ratings.yaml")
+
+            def aborted():
+                status, answer = self.productpage(jason)
+                calls = reviews_call(answer).get("answer", {}).get("calls", [])
+                # (a request sent before the abort applied still meets the delay)
+                return status == 200 and calls and calls[0].get("status") == 500 and \
+                    "fault filter abort" in json.dumps(calls[0])
+            self.until("jason's ratings aborted", aborted, 15)
+        finally:
+            self.rm("networking/reviews.yaml", "networking/ratings.yaml")
+        self.until("undone", lambda: self.version() == "v3")
+
+    def test_4_request_timeouts(self):
+        try:
+            self.cp(self.sample("virtual-service-reviews-v2-v3.yaml"), "networking/reviews.yaml")
+            self.cp(self.task_yaml("virtual-service-ratings-delay-2s.yaml"), "networking/ratings.yaml")
+
+            def slow():
+                started = time.monotonic()
+                status, answer = self.productpage()
+                return status == 200 and time.monotonic() - started > 1.9 and \
+                    reviews_call(answer)["status"] == 200
+            self.until("ratings 2 s late", slow, 10)
+
+            self.cp(self.task_yaml("virtual-service-reviews-v2-timeout.yaml"), "networking/reviews.yaml")
+
+            def cut_short():
+                started = time.monotonic()
+                status, answer = self.productpage()
+                took = time.monotonic() - started
+                call = reviews_call(answer)
+                return status == 200 and took < 1.0 and call["status"] == 504 and \
+                    "upstream request timeout" in json.dumps(call)
+            self.until("reviews answers 504 after 0.5 s", cut_short, 10)
+        finally:
+            self.rm("networking/reviews.yaml", "networking/ratings.yaml")
+
+    def test_5_circuit_breaking(self):
+        try:
+            self.cp(self.task_yaml("httpbin.yaml"), "httpbin.yaml")
+            self.cp(self.task_yaml("destination-rule-httpbin-circuit-breaker.yaml"),
+                    "networking/destination-rule-httpbin.yaml")
+            self.mesh.wait_for(lambda l: l.startswith("httpbin-0 is ready"), 15)
+            pp = self.mesh.pod("productpage-v1-0")
+            get = lambda: request(pp["outbound"], "/get", "httpbin:8000", proxy=True)  # noqa: E731
+            self.until("httpbin answers", lambda: get()[0] == 200)
+            time.sleep(0.5)  # the DestinationRule came with the Deployment; let it settle
+
+            with ThreadPoolExecutor(max_workers=20) as pool:
+                results = list(pool.map(lambda _: get(), range(60)))
+            codes = [r[0] for r in results]
+            overflow = [r for r in results if r[0] == 503 and r[1].get("x-mesh-response-flags") == "UO"]
+            self.assertIn(200, codes)
+            self.assertGreater(len(overflow), 10, codes)
+            self.assertIn("circuit breaker open", overflow[0][2])
+            _, _, metrics = request(pp["admin"], "/stats/prometheus")
+            self.assertRegex(metrics, r'istio_requests_total\{reporter="source",[^}]*'
+                                      r'destination_service_name="httpbin",[^}]*'
+                                      r'response_code="503",[^}]*response_flags="UO"')
+        finally:
+            self.rm("httpbin.yaml", "networking/destination-rule-httpbin.yaml")
+
+    def test_6_mtls_migration(self):
+        details = self.mesh.pod("details-v1-0")
+
+        def plain():
+            try:
+                status, _, body = request(details["sidecar"], "/details/0", timeout=3)
+                return status, json.loads(body)["peer"]
+            except (OSError, http.client.HTTPException):
+                return None
+
+        try:
+            self.cp(self.task_yaml("peer-authentication-permissive.yaml"),
+                    "networking/peer-authentication.yaml")
+            time.sleep(0.5)
+            self.assertEqual(plain(), (200, None))  # plain text, no caller identity
+            self.cp(self.task_yaml("peer-authentication-strict.yaml"),
+                    "networking/peer-authentication.yaml")
+            self.until("STRICT refuses plain text", lambda: plain() is None)
+            for _ in range(5):
+                status, answer = self.productpage()
+                self.assertEqual(status, 200)
+                self.assertEqual(answer["calls"][0]["answer"]["peer"],
+                                 TD + "/ns/default/sa/bookinfo-productpage")
+        finally:
+            self.rm("networking/peer-authentication.yaml")
+        self.until("undone: plain text accepted", lambda: plain() == (200, None))
+
+    def test_7_authorization(self):
+        names = ["allow-nothing", "productpage-viewer", "details-viewer", "reviews-viewer",
+                 "ratings-viewer"]
+        files = ["networking/authorization-policy-%s.yaml" % n for n in names]
+        apply = lambda i: self.cp(self.task_yaml(os.path.basename(files[i])), files[i])  # noqa
+        try:
+            apply(0)
+            self.until("deny by default", lambda: self.productpage() == (403, "RBAC: access denied"))
+            apply(1)
+
+            def only_productpage():
+                status, answer = self.productpage()
+                return status == 200 and [c["status"] for c in answer["calls"]] == [403, 403]
+            self.until("productpage allowed, details and reviews denied", only_productpage)
+            for i in (2, 3, 4):
+                apply(i)
+
+            def everything():
+                status, answer = self.productpage()
+                return status == 200 and reviews_version(answer) in ("v2", "v3") and \
+                    reviews_call(answer)["answer"]["calls"][0]["status"] == 200 and \
+                    answer["calls"][0]["status"] == 200
+            self.until("productpage, details, reviews and ratings allowed", everything)
+            self.assertEqual(self.productpage(method="POST"), (403, "RBAC: access denied"))
+            # reviews-viewer: productpage's identity, GET, /reviews/* only.
+            out = self.mesh.pod("productpage-v1-0")["outbound"]
+            self.assertEqual(request(out, "/reviews/0", "reviews:9080", proxy=True)[0], 200)
+            self.assertEqual(request(out, "/other", "reviews:9080", proxy=True)[0], 403)
+            self.assertEqual(request(out, "/reviews/0", "reviews:9080", method="DELETE",
+                                     proxy=True)[0], 403)
+            # ...and ratings only for reviews's identity.
+            self.assertEqual(request(out, "/ratings/0", "ratings:9080", proxy=True)[0], 403)
+        finally:
+            self.rm(*files)
+        self.until("undone", lambda: self.productpage()[0] == 200)
+
+    def test_8_metrics(self):
+        for _ in range(5):
+            self.productpage()
+        admin = self.mesh.pod("productpage-v1-0")["admin"]
+        status, _, text = request(admin, "/stats/prometheus")
+        self.assertEqual(status, 200)
+        inbound = [l for l in text.splitlines() if l.startswith("istio_requests_total{")
+                   and 'reporter="destination"' in l and 'response_code="200"' in l]
+        self.assertTrue(inbound, text[:2000])
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', inbound[0]))
+        self.assertEqual(labels["source_workload"], "istio-ingressgateway")
+        self.assertEqual(labels["destination_workload"], "productpage-v1")
+        self.assertEqual(labels["destination_principal"], TD + "/ns/default/sa/bookinfo-productpage")
+        self.assertEqual(labels["connection_security_policy"], "mutual_tls")
+        self.assertGreaterEqual(float(inbound[0].rsplit(" ", 1)[1]), 5)
+        outbound = [l for l in text.splitlines() if l.startswith("istio_requests_total{")
+                    and 'reporter="source"' in l and 'destination_service_name="reviews"' in l]
+        self.assertTrue(outbound)
+
+    @unittest.skip("mesh up does not give its sidecars a Zipkin collector (mesh proxy has "
+                   "--zipkin-address; mesh up has no flag to pass it): see docs/tasks/tracing.md")
+    def test_9_tracing(self):
+        pass
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    sys.exit(0 if result.wasSuccessful() else 1)
