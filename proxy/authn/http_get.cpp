@@ -13,6 +13,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "proxy/authn/jwks_fetcher.h"
@@ -84,13 +85,21 @@ class Connection {
     ctx_.reset(SSL_CTX_new(TLS_method()));
     if (!ctx_) return fail("TLS: no context");
     SSL_CTX_set_min_proto_version(ctx_.get(), TLS1_2_VERSION);
-    if (!SSL_CTX_load_verify_locations(ctx_.get(), kSystemRoots, nullptr))
+    // SSL_CERT_FILE, as for other TLS clients, else Debian's bundle of the system roots.
+    const char* chosen = std::getenv("SSL_CERT_FILE");
+    bool loaded = chosen && *chosen && SSL_CTX_load_verify_locations(ctx_.get(), chosen, nullptr);
+    if (!loaded && !SSL_CTX_load_verify_locations(ctx_.get(), kSystemRoots, nullptr))
       SSL_CTX_set_default_verify_paths(ctx_.get());
+    ERR_clear_error();
     SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
     ssl_.reset(SSL_new(ctx_.get()));
     if (!ssl_ || !SSL_set_fd(ssl_.get(), fd_.fd)) return fail("TLS: no session");
-    SSL_set_tlsext_host_name(ssl_.get(), host.c_str());
-    X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl_.get()), host.data(), host.size());
+    // An address is checked against the certificate's IP entries and sent without SNI.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_.get());
+    if (!X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())) {
+      SSL_set_tlsext_host_name(ssl_.get(), host.c_str());
+      X509_VERIFY_PARAM_set1_host(param, host.data(), host.size());
+    }
     while (true) {
       int rc = SSL_connect(ssl_.get());
       if (rc == 1) return {};

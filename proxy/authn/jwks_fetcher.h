@@ -92,7 +92,8 @@ class JwksFetcher {
 };
 
 // One GET of `url`, the body of a 200 answer; gives up after `timeout` or when `stop` is
-// set. HTTPS checks the server's certificate against the system roots and its name.
+// set. HTTPS checks the server's certificate and name against the roots in $SSL_CERT_FILE,
+// else the system's.
 core::Result<std::string> httpGet(const JwksUrl& url, std::chrono::milliseconds timeout,
                                   const std::atomic<bool>& stop);
 

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import signal
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -95,10 +96,28 @@ def der_to_raw(der):
     return out
 
 
-class KeyServer:
-    """The issuer's JWKS endpoint: serves whatever key set it holds now, counts fetches."""
+def make_tls_files(directory):
+    """A CA and a certificate for "localhost" it signed, made by the openssl tool."""
+    ca_key, ca = os.path.join(directory, "ca.key"), os.path.join(directory, "ca.pem")
+    key, csr = os.path.join(directory, "srv.key"), os.path.join(directory, "srv.csr")
+    cert, ext = os.path.join(directory, "srv.pem"), os.path.join(directory, "srv.ext")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", ca_key, "-out", ca, "-days", "1",
+            "-subj", "/CN=jwks test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign")
+    openssl("req", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:localhost\n")
+    openssl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+            "-out", cert, "-days", "1", "-extfile", ext)
+    return ca, cert, key
 
-    def __init__(self):
+
+class KeyServer:
+    """The issuer's JWKS endpoint: serves whatever key set it holds now, counts fetches.
+    With `tls` (certificate, key), over HTTPS as "localhost"."""
+
+    def __init__(self, tls=None):
         self.body = b'{"keys": []}'
         self.fetches = 0
         outer = self
@@ -118,7 +137,13 @@ class KeyServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
+        port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.url = f"https://localhost:{port}/.well-known/jwks.json"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def publish(self, *keys):
@@ -150,10 +175,19 @@ class RequestAuthenticationTest(unittest.TestCase):
         cls.rotated = Key(cls.dir, "ES256", "ec-2")
         cls.keys = KeyServer()
         cls.keys.publish(cls.rsa, cls.ec, cls.ed)
+        os.mkdir(os.path.join(cls.dir, "tls"))
+        tls_root, *tls = make_tls_files(os.path.join(cls.dir, "tls"))
+        cls.tls_keys = KeyServer(tls)
+        cls.tls_keys.publish(cls.ed)
         cls.ca = Ca(cls.dir)
         cls.app = Upstream("reviews-app")
-        cls.server = Sidecar(cls.ca, "reviews", server_snapshot(cls.app.port, [], "s0"),
-                             "--jwks-refresh-seconds", "0.5", ns="bar")
+        # The roots the server sidecar trusts for jwksUri over HTTPS: the test's own CA.
+        os.environ["SSL_CERT_FILE"] = tls_root
+        try:
+            cls.server = Sidecar(cls.ca, "reviews", server_snapshot(cls.app.port, [], "s0"),
+                                 "--jwks-refresh-seconds", "0.5", ns="bar")
+        finally:
+            del os.environ["SSL_CERT_FILE"]
         cls.client = Sidecar(cls.ca, "sleep", client_snapshot(cls.server.port("inbound")),
                              ns="foo")
         for s in (cls.server, cls.client):
@@ -166,6 +200,7 @@ class RequestAuthenticationTest(unittest.TestCase):
         cls.server.stop()
         cls.app.stop()
         cls.keys.stop()
+        cls.tls_keys.stop()
         cls.ca.stop()
 
     def install(self, authentications, policies=(REQUIRE_ADMIN,)):
@@ -287,6 +322,19 @@ class RequestAuthenticationTest(unittest.TestCase):
         payload = seen["x-jwt-payload"]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         self.assertEqual(claims["sub"], "alice")
+
+    def test_jwks_over_https_checks_the_server(self):
+        self.install([request_authentication(self.tls_keys.url)])
+        status, body, _ = self.eventually_status(self.ed.token(), 200)
+        self.assertEqual(status, 200, body + self.server.stderr())
+        # The same server under a name its certificate does not carry: no keys, ever.
+        by_ip = self.tls_keys.url.replace("localhost", "127.0.0.1")
+        self.install([request_authentication(by_ip)])
+        deadline = time.time() + 10
+        while "IP address mismatch" not in self.server.stderr() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn("TLS handshake with 127.0.0.1: IP address mismatch", self.server.stderr())
+        self.assertEqual(self.request(self.ed.token())[1], "Jwks remote fetch is failed")
 
     def test_unreachable_jwks_refuses_tokens_and_a_bad_rule_keeps_the_last_config(self):
         self.install([request_authentication("http://127.0.0.1:1/keys")])
