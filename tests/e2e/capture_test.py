@@ -159,6 +159,7 @@ class Mesh:
         self.namespaces = []
         self.links = []
         self.etc = []
+        self.etc_netns_was_there = os.path.isdir("/etc/netns")
         self.server = None
 
     # --- network -------------------------------------------------------------------------
@@ -298,6 +299,11 @@ class Mesh:
             subprocess.run(["ip", "link", "del", link], capture_output=True)
         for etc in self.etc:
             shutil.rmtree(etc, ignore_errors=True)
+        if not self.etc_netns_was_there:
+            try:
+                os.rmdir("/etc/netns")
+            except OSError:
+                pass  # not empty: another run's pods are in it
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
