@@ -7,7 +7,9 @@ CPU 1. Each peer is measured in turn with the same load:
   one hop:  wrk -> proxy -> origin                             (plain HTTP/1.1, keep-alive)
   two hops: wrk -> client proxy =mTLS=> server proxy -> origin (TLS 1.3 with client certs from
             the bench's own `mesh ca`; mesh also checks the server's SPIFFE identity)
-and reported as requests/s, p50 and p99 latency, with the ratios mesh/haproxy and mesh/nginx.
+and reported as requests/s, p50 and p99 latency and the proxies' CPU time per request (user +
+system, all their processes; steadier than requests/s when other work shares the cores),
+with the ratios mesh/haproxy and mesh/nginx.
 
 Then the sidecar's cost at a fixed rate: 1000 requests/s (h2load --rps) for --cost-seconds
 through one proxy whose config holds --services services (mesh only; haproxy and nginx with
@@ -162,8 +164,13 @@ def main():
                     else:
                         port = peer.start_two_hops(origin_port, certs)
                     wrk(port, args.warmup, args.connections, args.load_cpu)
-                    results[(scenario, peer.name)] = wrk(port, args.seconds, args.connections,
-                                                         args.load_cpu)
+                    # CPU time per request is steadier than requests/s on a shared machine:
+                    # other work on the proxy core lowers the rate, not the cost.
+                    cpu = sum(cpu_seconds(p) for p in peer.pids())
+                    r = wrk(port, args.seconds, args.connections, args.load_cpu)
+                    used = sum(cpu_seconds(p) for p in peer.pids()) - cpu
+                    r["us_per_req"] = used / (r["rps"] * args.seconds) * 1e6 if r["rps"] else 0.0
+                    results[(scenario, peer.name)] = r
                 finally:
                     peer.stop()
         costs = {}
@@ -186,16 +193,17 @@ def main():
     print(f"proxy on CPU {args.proxy_cpu}, origin and wrk on CPU {args.load_cpu}; "
           f"wrk -t1 -c{args.connections} -d{args.seconds}s")
     print(f"{'scenario':<15}{'proxy':<9}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'failed':>8}")
+          f"{'failed':>8}{'CPU us/req':>12}")
     for (scenario, name), r in results.items():
         print(f"{scenario:<15}{name:<9}{r['rps']:>12.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
-              f"{r['failed']:>8}")
+              f"{r['failed']:>8}{r['us_per_req']:>12.1f}")
     for scenario in ("one hop", "two hops mTLS"):
         m = results[(scenario, "mesh")]
         for peer in ("haproxy", "nginx"):
             o = results[(scenario, peer)]
             print(f"{scenario}: mesh/{peer} throughput {ratio(m['rps'], o['rps']):.2f}x, "
-                  f"p99 {ratio(m['p99'], o['p99']):.2f}x")
+                  f"p99 {ratio(m['p99'], o['p99']):.2f}x, "
+                  f"CPU per request {ratio(m['us_per_req'], o['us_per_req']):.2f}x")
     print(f"at 1000 requests/s for {args.cost_seconds}s (mesh with {args.services} services "
           "configured):")
     for name, c in costs.items():
