@@ -70,8 +70,12 @@ void RequestTelemetry::setUpstreamFailure(std::string_view why) {
 void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMetrics& metrics) {
   responseAt_ = std::chrono::steady_clock::now();
   if (inbound_) {
-    headers.remove(kPeerMetadataHeader);  // an app cannot speak for the sidecar
-    if (mtls_ && !metrics.selfHeader().empty()) headers.set(kPeerMetadataHeader, metrics.selfHeader());
+    // Ours replaces whatever the app put there: an app cannot speak for the sidecar.
+    if (mtls_ && !metrics.selfHeader().empty()) {
+      headers.set(kPeerMetadataHeader, metrics.selfHeader());
+    } else {
+      headers.remove(kPeerMetadataHeader);
+    }
     return;
   }
   auto value = headers.get(kPeerMetadataHeader);
