@@ -186,19 +186,18 @@ class Tasks(unittest.TestCase):
 
     def test_1_request_routing_and_header_based_routing(self):
         try:
-            self.cp(self.sample("virtual-service-all-v1.yaml"), "networking/virtual-service-all-v1.yaml")
+            self.cp(self.sample("virtual-service-all-v1.yaml"),
+                    "networking/virtual-service-all-v1.yaml")
             self.until("all traffic to v1", self.stable(None, {"v1"}))
             self.assertEqual(self.split(30), {"v1": 30})
             self.rm("networking/virtual-service-all-v1.yaml")
-            self.cp(self.sample("virtual-service-reviews-test-v2.yaml"),
-                    "networking/virtual-service-reviews-test-v2.yaml")
+            self.cp(self.sample("virtual-service-reviews-test-v2.yaml"), "networking/reviews.yaml")
             jason = {"end-user": "jason"}
             self.until("jason to v2", self.stable(jason, {"v2"}))
             self.assertEqual({self.version(jason) for _ in range(20)}, {"v2"})
             self.assertEqual({self.version() for _ in range(20)}, {"v1"})
         finally:
-            self.rm("networking/virtual-service-all-v1.yaml",
-                    "networking/virtual-service-reviews-test-v2.yaml")
+            self.rm("networking/reviews.yaml", "networking/virtual-service-all-v1.yaml")
         self.until("undone: round robin again", lambda: self.version() == "v3")
 
     def test_2_traffic_shifting_and_how_fast_a_new_split_applies(self):
@@ -224,7 +223,8 @@ class Tasks(unittest.TestCase):
                     last_v2 = now
             self.assertIsNotNone(first_v3, "v3 never answered")
             switched = max(first_v3, last_v2 or 0)
-            print("\nnew split in force %.0f ms after the file write (last v2 %s ms, first v3 %.0f ms)"
+            print("\nnew split in force %.0f ms after the file write "
+                  "(last v2 %s ms, first v3 %.0f ms)"
                   % (switched * 1000, "-" if last_v2 is None else "%.0f" % (last_v2 * 1000),
                      first_v3 * 1000), file=sys.stderr)
             self.assertLess(switched, 1.0)
@@ -244,7 +244,8 @@ class Tasks(unittest.TestCase):
         try:
             self.cp(self.sample("virtual-service-reviews-test-v2.yaml"), "networking/reviews.yaml")
             self.until("jason to v2", self.stable(jason, {"v2"}, 5))
-            self.cp(self.sample("virtual-service-ratings-test-delay.yaml"), "networking/ratings.yaml")
+            self.cp(self.sample("virtual-service-ratings-test-delay.yaml"),
+                    "networking/ratings.yaml")
             time.sleep(1)
             started = time.monotonic()
             status, answer = self.productpage(jason)
@@ -261,7 +262,8 @@ class Tasks(unittest.TestCase):
             self.assertEqual(self.version(), "v1")  # everybody else: no delay
             self.assertLess(time.monotonic() - started, 1.0)
 
-            self.cp(self.sample("virtual-service-ratings-test-abort.yaml"), "networking/ratings.yaml")
+            self.cp(self.sample("virtual-service-ratings-test-abort.yaml"),
+                    "networking/ratings.yaml")
 
             def aborted():
                 status, answer = self.productpage(jason)
@@ -277,7 +279,8 @@ class Tasks(unittest.TestCase):
     def test_4_request_timeouts(self):
         try:
             self.cp(self.sample("virtual-service-reviews-v2-v3.yaml"), "networking/reviews.yaml")
-            self.cp(self.task_yaml("virtual-service-ratings-delay-2s.yaml"), "networking/ratings.yaml")
+            self.cp(self.task_yaml("virtual-service-ratings-delay-2s.yaml"),
+                    "networking/ratings.yaml")
 
             def slow():
                 started = time.monotonic()
@@ -286,7 +289,8 @@ class Tasks(unittest.TestCase):
                     reviews_call(answer)["status"] == 200
             self.until("ratings 2 s late", slow, 10)
 
-            self.cp(self.task_yaml("virtual-service-reviews-v2-timeout.yaml"), "networking/reviews.yaml")
+            self.cp(self.task_yaml("virtual-service-reviews-v2-timeout.yaml"),
+                    "networking/reviews.yaml")
 
             def cut_short():
                 started = time.monotonic()
@@ -303,7 +307,7 @@ class Tasks(unittest.TestCase):
         try:
             self.cp(self.task_yaml("httpbin.yaml"), "httpbin.yaml")
             self.cp(self.task_yaml("destination-rule-httpbin-circuit-breaker.yaml"),
-                    "networking/destination-rule-httpbin.yaml")
+                    "networking/destination-rule-httpbin-circuit-breaker.yaml")
             self.mesh.wait_for(lambda l: l.startswith("httpbin-0 is ready"), 15)
             pp = self.mesh.pod("productpage-v1-0")
             get = lambda: request(pp["outbound"], "/get", "httpbin:8000", proxy=True)  # noqa: E731
@@ -313,7 +317,8 @@ class Tasks(unittest.TestCase):
             with ThreadPoolExecutor(max_workers=20) as pool:
                 results = list(pool.map(lambda _: get(), range(60)))
             codes = [r[0] for r in results]
-            overflow = [r for r in results if r[0] == 503 and r[1].get("x-mesh-response-flags") == "UO"]
+            overflow = [r for r in results
+                        if r[0] == 503 and r[1].get("x-mesh-response-flags") == "UO"]
             self.assertIn(200, codes)
             self.assertGreater(len(overflow), 10, codes)
             self.assertIn("circuit breaker open", overflow[0][2])
@@ -322,7 +327,7 @@ class Tasks(unittest.TestCase):
                                       r'destination_service_name="httpbin",[^}]*'
                                       r'response_code="503",[^}]*response_flags="UO"')
         finally:
-            self.rm("httpbin.yaml", "networking/destination-rule-httpbin.yaml")
+            self.rm("httpbin.yaml", "networking/destination-rule-httpbin-circuit-breaker.yaml")
 
     def test_6_mtls_migration(self):
         details = self.mesh.pod("details-v1-0")
@@ -358,7 +363,8 @@ class Tasks(unittest.TestCase):
         apply = lambda i: self.cp(self.task_yaml(os.path.basename(files[i])), files[i])  # noqa
         try:
             apply(0)
-            self.until("deny by default", lambda: self.productpage() == (403, "RBAC: access denied"))
+            denied = (403, "RBAC: access denied")
+            self.until("deny by default", lambda: self.productpage() == denied)
             apply(1)
 
             def only_productpage():
@@ -374,7 +380,7 @@ class Tasks(unittest.TestCase):
                     reviews_call(answer)["answer"]["calls"][0]["status"] == 200 and \
                     answer["calls"][0]["status"] == 200
             self.until("productpage, details, reviews and ratings allowed", everything)
-            self.assertEqual(self.productpage(method="POST"), (403, "RBAC: access denied"))
+            self.assertEqual(self.productpage(method="POST"), denied)
             # reviews-viewer: productpage's identity, GET, /reviews/* only.
             out = self.mesh.pod("productpage-v1-0")["outbound"]
             self.assertEqual(request(out, "/reviews/0", "reviews:9080", proxy=True)[0], 200)
@@ -399,12 +405,18 @@ class Tasks(unittest.TestCase):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', inbound[0]))
         self.assertEqual(labels["source_workload"], "istio-ingressgateway")
         self.assertEqual(labels["destination_workload"], "productpage-v1")
-        self.assertEqual(labels["destination_principal"], TD + "/ns/default/sa/bookinfo-productpage")
+        self.assertEqual(labels["destination_principal"],
+                         TD + "/ns/default/sa/bookinfo-productpage")
         self.assertEqual(labels["connection_security_policy"], "mutual_tls")
         self.assertGreaterEqual(float(inbound[0].rsplit(" ", 1)[1]), 5)
         outbound = [l for l in text.splitlines() if l.startswith("istio_requests_total{")
                     and 'reporter="source"' in l and 'destination_service_name="reviews"' in l]
-        self.assertTrue(outbound)
+        self.assertTrue(outbound, text[:2000])
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', outbound[0]))
+        self.assertEqual(labels["destination_service"], "reviews.default.svc.cluster.local")
+        self.assertRegex(labels["destination_workload"], r"^reviews-v[123]$")
+        self.assertEqual(labels["destination_principal"], TD + "/ns/default/sa/bookinfo-reviews")
+        self.assertEqual(labels["source_workload"], "productpage-v1")
 
     @unittest.skip("mesh up does not give its sidecars a Zipkin collector (mesh proxy has "
                    "--zipkin-address; mesh up has no flag to pass it): see docs/tasks/tracing.md")
