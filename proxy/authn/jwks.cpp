@@ -135,7 +135,8 @@ bool Jwk::verify(std::string_view input, std::string_view signature) const {
   return false;
 }
 
-core::Result<std::shared_ptr<const Jwks>> Jwks::parse(std::string_view text) {
+core::Result<std::shared_ptr<const Jwks>> Jwks::parse(std::string_view text, bool strict,
+                                                       size_t* skipped) {
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return core::error(core::Code::invalid, "jwks: not JSON");
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array())
@@ -157,7 +158,11 @@ core::Result<std::shared_ptr<const Jwks>> Jwks::parse(std::string_view text) {
     core::Status read = alg == JwtAlg::es256 ? readEc(key, i, *jwk.key_)
                         : alg == JwtAlg::rs256 ? readRsa(key, i, *jwk.key_)
                                                : readOkp(key, i, *jwk.key_);
-    if (!read.ok()) return read;
+    if (!read.ok()) {
+      if (strict) return read;
+      if (skipped) ++*skipped;
+      continue;
+    }
     set->keys_.push_back(std::move(jwk));
   }
   if (set->keys_.empty())

@@ -45,8 +45,12 @@ class Jwk {
 class Jwks {
  public:
   // `text` is the JWKS document ({"keys": [...]}). An error when it is not JSON, has no
-  // "keys" list, a key of a known type is malformed, or no usable key is left.
-  static core::Result<std::shared_ptr<const Jwks>> parse(std::string_view text);
+  // "keys" list, or no usable key is left; with `strict`, also when a key of a known type
+  // is malformed (inline keys in a config), else that key is skipped and counted in
+  // `skipped` (a published set, where one odd key must not take the others down).
+  static core::Result<std::shared_ptr<const Jwks>> parse(std::string_view text,
+                                                         bool strict = true,
+                                                         size_t* skipped = nullptr);
 
   const std::vector<Jwk>& keys() const { return keys_; }
 

@@ -126,10 +126,11 @@ void JwksFetcher::fetchOne(const std::string& uri, const std::shared_ptr<JwksSou
     failed = core::error(core::Code::invalid, "not an http(s) URL");
   } else if (auto body = httpGet(*url, options_.timeout, stopping_); !body.ok()) {
     failed = body.status();
-  } else if (auto keys = Jwks::parse(*body); !keys.ok()) {
-    failed = keys.status();
-  } else {
+  } else if (size_t skipped = 0; auto keys = Jwks::parse(*body, false, &skipped)) {
+    if (skipped) LOG_WARN("jwks", uri, ": ", skipped, " malformed key(s) skipped");
     source->setKeys(std::move(*keys));
+  } else {
+    failed = keys.status();
   }
   if (failed.ok()) {
     fetchOk_.inc();

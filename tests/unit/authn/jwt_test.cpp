@@ -245,6 +245,12 @@ TEST_CASE("JWKS parsing") {
     small["n"] = mesh::test::b64(std::string(128, '\x7f'));
     CHECK(Jwks::parse(json{{"keys", {small}}}.dump()).status().message().find("1023 bits") !=
           std::string::npos);
+    // A published set: the odd key is skipped, the others stay usable.
+    size_t skipped = 0;
+    auto lenient = Jwks::parse(json{{"keys", {small, badPoint, ed.jwk()}}}.dump(), false, &skipped);
+    REQUIRE(lenient.ok());
+    CHECK((*lenient)->keys().size() == 1);
+    CHECK(skipped == 2);
   }
 }
 
