@@ -1,12 +1,13 @@
 // Free loopback ports for the processes mesh up starts. The kernel picks each one (bind to
-// port 0); the socket is closed before the child binds it, so another program could take it
-// in between. The window is short (ports are taken just before the spawn), ports handed out
-// are remembered and never handed out twice, and a child that lost the race exits and is
-// restarted by its supervisor.
+// port 0), and the bound socket is kept, without listening, until the port is released: the
+// kernel then gives the port to no one else's bind(0), while the child mesh up starts on it
+// can still bind and listen there (libuv sets SO_REUSEADDR, as this socket does, and Linux
+// lets such sockets share a port as long as only one listens). A restarted child finds its
+// port still reserved. The sockets are close-on-exec: children do not inherit them.
 #pragma once
 
 #include <cstdint>
-#include <set>
+#include <map>
 
 #include "core/base/status.h"
 
@@ -14,13 +15,18 @@ namespace mesh::cmd::up {
 
 class FreePorts {
  public:
-  // A port free on 127.0.0.1 right now, not handed out before by this object.
+  FreePorts() = default;
+  ~FreePorts();
+  FreePorts(const FreePorts&) = delete;
+  FreePorts& operator=(const FreePorts&) = delete;
+
+  // A port free on 127.0.0.1, reserved until release().
   core::Result<std::uint32_t> take();
   // Gives a port back once its process is gone for good.
-  void release(std::uint32_t port) { taken_.erase(port); }
+  void release(std::uint32_t port);
 
  private:
-  std::set<std::uint32_t> taken_;
+  std::map<std::uint32_t, int> held_;  // port -> the socket that reserves it
 };
 
 }  // namespace mesh::cmd::up

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -118,7 +119,7 @@ struct LocalMesh::State {
   std::map<PodRun*, std::unique_ptr<echo::Fetch>> probes;
   std::map<PodRun*, std::unique_ptr<core::TcpStream>> appProbes;
   std::map<fs::path, std::unique_ptr<core::FsWatch>> watches;
-  core::Timer pilotWait, probeTimer, debounce;
+  core::Timer pilotWait, probeTimer, debounce, stateRefresh;
   core::Signal sigint, sigterm;
   std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
   bool up = false;
@@ -134,6 +135,7 @@ struct LocalMesh::State {
         pilotWait(l),
         probeTimer(l),
         debounce(l),
+        stateRefresh(l),
         sigint(l),
         sigterm(l) {
     // The ingress gateway as Istio installs it; Gateways select it by these labels.
@@ -149,6 +151,9 @@ struct LocalMesh::State {
   }
   void report(const std::string& name, const std::string& what) {
     std::fprintf(stderr, "mesh up: %s %s\n", name.c_str(), what.c_str());
+    // A restart changes process ids: mesh-up.json follows once the new process is spawned.
+    if (up && !stopping)
+      stateRefresh.start(std::chrono::milliseconds(100), [this] { writeStateFile(); });
   }
   int fail(const std::string& why) {
     std::fprintf(stderr, "mesh up: %s\n", why.c_str());
@@ -708,6 +713,7 @@ struct LocalMesh::State {
     debounce.stop();
     pilotWait.stop();
     probeTimer.stop();
+    stateRefresh.stop();
     probes.clear();
     appProbes.clear();
     watches.clear();
@@ -761,6 +767,12 @@ LocalMesh::~LocalMesh() {
 
 int LocalMesh::run() {
   State& s = *state_;
+  // Each pod holds a few reserved ports (free_ports.h): allow as many descriptors as we may.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   if (Status st = s.prepareDirectories(); !st.ok()) return s.fail(st.message());
   (void)s.sigint.start(SIGINT, [&s](int) { s.stopAll(); });
   (void)s.sigterm.start(SIGTERM, [&s](int) { s.stopAll(); });

@@ -258,6 +258,12 @@ class BookinfoUp(unittest.TestCase):
             time.sleep(0.1)
         else:
             self.fail("no restart reported: %s" % self.mesh.errors)
+        # mesh-up.json follows the new process.
+        time.sleep(0.3)
+        with open(os.path.join(self.mesh.state, "mesh-up.json")) as f:
+            details = [p for p in json.load(f)["pods"] if p["name"] == "details-v1-0"][0]
+        self.assertNotEqual(details["pids"]["app"], pid)
+        self.assertTrue(alive(details["pids"]["app"]))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             answer = self.productpage()
@@ -458,6 +464,7 @@ class FiftyWorkloads(unittest.TestCase):
                 while answer["calls"] and depth < 49:
                     call = answer["calls"][0]
                     self.assertEqual(call.get("status"), 200, call)
+                    self.assertIn("answer", call, call)
                     self.assertEqual(call["answer"]["peer"], SA("default", "svc%d" % depth))
                     answer, depth = call["answer"], depth + 1
                 children = children_of(mesh.proc.pid)
