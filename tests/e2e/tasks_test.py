@@ -29,7 +29,10 @@ BOOKINFO = os.path.join(ROOT, "examples", "bookinfo")
 TASKS = os.path.join(ROOT, "docs", "tasks", "yaml")
 TD = "spiffe://cluster.local"
 REQUESTS = 500
-TOLERANCE = 0.06
+# Each request draws its destination at random: over 500 requests a 50/50 share has a
+# standard deviation of 2.2 points, so 8 points (3.6 deviations) fails by chance about once
+# in 3000 runs, while a split that did not change is still far outside it.
+TOLERANCE = 0.08
 
 
 class MeshUp:
