@@ -174,6 +174,10 @@ class Mesh:
         self.links.append(self.bridge)
         run("ip", "addr", "add", "%s/24" % self.root_ip, "dev", self.bridge)
         run("ip", "link", "set", self.bridge, "up")
+        # Hosts with br_netfilter (Docker's) filter bridged frames in FORWARD, often with a
+        # DROP policy: let the pods' frames cross our bridge for the length of the run.
+        self.forward_rule = ["FORWARD", "-i", self.bridge, "-o", self.bridge, "-j", "ACCEPT"]
+        run("iptables", "-I", *self.forward_rule)
         self.ns_a = self.pod("a", self.ip_a, short)
         self.ns_b = self.pod("b", self.ip_b, short)
 
@@ -295,6 +299,8 @@ class Mesh:
             self.server.stop()
         for ns in self.namespaces:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        if getattr(self, "forward_rule", None):
+            subprocess.run(["iptables", "-D", *self.forward_rule], capture_output=True)
         for link in self.links:
             subprocess.run(["ip", "link", "del", link], capture_output=True)
         for etc in self.etc:
