@@ -8,6 +8,7 @@ it, and checks one request: 200 from the app, or 403 `RBAC: access denied` from 
 import http.client
 import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -190,28 +191,33 @@ CASES = [
 class AuthorizationTable(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp()
+        cls.dir = tempfile.mkdtemp(prefix="mesh-authz-")
         cls.ca = Ca(cls.dir)
         cls.app = Upstream("reviews-app")
-        cls.server = Sidecar(cls.ca, "reviews", server_snapshot(cls.app.port, [], "s0"),
-                             ns="bar")
-        inbound = cls.server.port("inbound")
-        cls.inbound = inbound
-        cls.clients = {
-            "sleep": Sidecar(cls.ca, "sleep", client_snapshot(inbound), ns="foo"),
-            "ratings": Sidecar(cls.ca, "ratings", client_snapshot(inbound), ns="bar"),
-        }
-        for s in [cls.server, *cls.clients.values()]:
-            s.wait_ready()
+        cls.server = None
+        cls.clients = {}
         cls.version = 0
+        try:
+            cls.server = Sidecar(cls.ca, "reviews", server_snapshot(cls.app.port, [], "s0"),
+                                 ns="bar")
+            cls.inbound = cls.server.port("inbound")
+            for sa, ns in (("sleep", "foo"), ("ratings", "bar")):
+                cls.clients[sa] = Sidecar(cls.ca, sa, client_snapshot(cls.inbound), ns=ns)
+            for s in [cls.server, *cls.clients.values()]:
+                s.wait_ready()
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when setUpClass fails: nothing may linger
+            raise
 
     @classmethod
     def tearDownClass(cls):
         for s in cls.clients.values():
             s.stop()
-        cls.server.stop()
+        if cls.server:
+            cls.server.stop()
         cls.app.stop()
         cls.ca.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def install(self, policies):
         type(self).version += 1
