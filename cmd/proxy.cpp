@@ -25,6 +25,7 @@ struct ProxyFlags {
   std::string ns;
   std::vector<std::string> listenerPorts;
   std::vector<std::string> appPorts;
+  std::string inboundAddress;
   std::string workload;
   std::string accessLogFormat = "text";
 };
@@ -68,6 +69,9 @@ void addProxy(CLI::App& app, Context& ctx) {
   sub->add_option("--listener-port", flags->listenerPorts,
                   "PORT=[IP:]LOCAL: a listener pilot puts on PORT (the capture port 15001, a "
                   "gateway port) binds on LOCAL instead; for several proxies on one host (repeatable)");
+  sub->add_option("--inbound-address", flags->inboundAddress,
+                  "IP the inbound listener binds instead of pilot's 0.0.0.0 (127.0.0.1 for "
+                  "a mesh on one machine)");
   sub->add_option("--app-port", flags->appPorts,
                   "PORT=LOCAL: the app serves workload port PORT on 127.0.0.1:LOCAL (repeatable)");
   sub->add_option("--admin", flags->server.adminAddress,
@@ -146,6 +150,14 @@ void addProxy(CLI::App& app, Context& ctx) {
     }
     for (const auto& text : flags->listenerPorts) {
       if (core::Status s = proxy::parseListenerPort(text, flags->server.localPorts); !s.ok()) {
+        std::fprintf(stderr, "mesh proxy: %s\n", s.message().c_str());
+        ctx.exitCode = 2;
+        return;
+      }
+    }
+    if (!flags->inboundAddress.empty()) {
+      auto& ports = flags->server.localPorts;
+      if (core::Status s = proxy::parseInboundAddress(flags->inboundAddress, ports); !s.ok()) {
         std::fprintf(stderr, "mesh proxy: %s\n", s.message().c_str());
         ctx.exitCode = 2;
         return;

@@ -57,9 +57,20 @@ core::Status parseAppPort(std::string_view text, LocalPorts& out) {
   return {};
 }
 
+core::Status parseInboundAddress(std::string_view text, LocalPorts& out) {
+  if (!core::SocketAddress::parse(text, 0).ok()) {
+    return invalid("--inbound-address", text, "an IP address");
+  }
+  out.inboundAddress = std::string(text);
+  return {};
+}
+
 void localize(core::model::Snapshot& snapshot, const LocalPorts& ports) {
   for (auto& listener : snapshot.listeners) {
-    if (listener.direction == core::model::Listener::Direction::inbound) continue;
+    if (listener.direction == core::model::Listener::Direction::inbound) {
+      if (!ports.inboundAddress.empty()) listener.address = ports.inboundAddress;
+      continue;
+    }
     auto it = ports.listeners.find(listener.port);
     if (it == ports.listeners.end()) continue;
     if (!it->second.address.empty()) listener.address = it->second.address;

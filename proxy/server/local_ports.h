@@ -4,7 +4,8 @@
 // the app on its containerPort); on one machine those collide, so the proxy moves them:
 //   --listener-port 15001=127.0.0.1:41000   a listener pilot puts on 15001 binds there
 //   --app-port 9080=41234                   the app of workload port 9080 listens on 41234
-// The inbound listener is not touched: --sidecar-port already tells pilot where it goes.
+//   --inbound-address 127.0.0.1             the inbound listener binds there, not 0.0.0.0
+// The inbound listener's port is not touched: --sidecar-port already tells pilot where it goes.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,8 @@ struct ListenAt {
 struct LocalPorts {
   std::map<std::uint32_t, ListenAt> listeners;  // by the port in the snapshot
   std::map<std::uint32_t, std::uint32_t> app;   // workload port -> the app's local port
-  bool empty() const { return listeners.empty() && app.empty(); }
+  std::string inboundAddress;                   // empty: keep the snapshot's
+  bool empty() const { return listeners.empty() && app.empty() && inboundAddress.empty(); }
 };
 
 // "15001=41000" or "15001=127.0.0.1:41000" (IPv6 in brackets), into `out.listeners`.
@@ -33,7 +35,11 @@ core::Status parseListenerPort(std::string_view text, LocalPorts& out);
 // "9080=41234", into `out.app`.
 core::Status parseAppPort(std::string_view text, LocalPorts& out);
 
-// Rewrites the outbound and gateway listeners' and the inbound clusters' ports in place.
+// An IP address for the inbound listener, into `out.inboundAddress`.
+core::Status parseInboundAddress(std::string_view text, LocalPorts& out);
+
+// Rewrites the outbound and gateway listeners' and the inbound clusters' ports, and the
+// inbound listener's address, in place.
 void localize(core::model::Snapshot& snapshot, const LocalPorts& ports);
 
 }  // namespace mesh::proxy

@@ -52,11 +52,14 @@ TEST_CASE("local ports: pilot's capture and gateway listeners and the app's port
   REQUIRE(mesh::proxy::parseListenerPort("15001=127.0.0.1:41000", ports).ok());
   REQUIRE(mesh::proxy::parseListenerPort("8080=41001", ports).ok());
   REQUIRE(mesh::proxy::parseAppPort("9080=41002", ports).ok());
+  REQUIRE(mesh::proxy::parseInboundAddress("127.0.0.1", ports).ok());
+  CHECK_FALSE(mesh::proxy::parseInboundAddress("localhost", ports).ok());
   mesh::proxy::localize(s, ports);
 
   CHECK(s.listeners[0].address == "127.0.0.1");
   CHECK(s.listeners[0].port == 41000);
   CHECK(s.listeners[1].port == 15001);
+  CHECK(s.listeners[1].address == "127.0.0.1");
   CHECK(s.listeners[2].port == 41001);
   CHECK(s.clusters[0].endpoints[0].port == 41002);
   CHECK(s.clusters[1].endpoints[0].port == 9080);  // other workloads keep their ports

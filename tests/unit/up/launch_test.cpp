@@ -82,6 +82,7 @@ TEST_CASE("the sidecar announces the containerPort and sends it to the app's por
   CHECK(contains(args, {"--port", "9080"}));
   CHECK(contains(args, {"--app-port", "9080=41001"}));
   CHECK(contains(args, {"--sidecar-port", "41002"}));
+  CHECK(contains(args, {"--inbound-address", "127.0.0.1"}));
   CHECK(contains(args, {"--listener-port", "15001=127.0.0.1:41003"}));
   CHECK(contains(args, {"--admin", "127.0.0.1:41004"}));
   CHECK(contains(args, {"--readiness", "127.0.0.1:41005"}));
