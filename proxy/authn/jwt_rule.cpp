@@ -154,14 +154,43 @@ JwtFailure JwtRule::verify(const Jwt& jwt, int64_t now) const {
   }
   std::shared_ptr<const Jwks> keys = inlineKeys_ ? inlineKeys_ : remoteKeys_->keys();
   if (!keys) return JwtFailure::noJwks;
+  if (verifiedBefore(jwt, keys)) return JwtFailure::none;
   bool candidate = false;
   for (const Jwk& key : keys->keys()) {
     if (key.alg() != jwt.alg) continue;
     if (!jwt.kid.empty() && !key.kid().empty() && key.kid() != jwt.kid) continue;
     candidate = true;
-    if (key.verify(jwt.signingInput, jwt.signature)) return JwtFailure::none;
+    if (key.verify(jwt.signingInput, jwt.signature)) {
+      rememberVerified(jwt, keys);
+      return JwtFailure::none;
+    }
   }
   return candidate ? JwtFailure::badSignature : JwtFailure::unknownKid;
+}
+
+namespace {
+// The whole token: the signing input and the signature bytes.
+std::string tokenKey(const Jwt& jwt) {
+  std::string key(jwt.signingInput);
+  key.push_back('.');
+  key.append(jwt.signature);
+  return key;
+}
+}  // namespace
+
+bool JwtRule::verifiedBefore(const Jwt& jwt, const std::shared_ptr<const Jwks>& keys) const {
+  std::string key = tokenKey(jwt);
+  std::lock_guard lock(verified_->mutex);
+  auto it = verified_->byToken.find(key);
+  return it != verified_->byToken.end() && it->second == keys;
+}
+
+void JwtRule::rememberVerified(const Jwt& jwt, std::shared_ptr<const Jwks> keys) const {
+  std::string key = tokenKey(jwt);
+  std::lock_guard lock(verified_->mutex);
+  // Full: start again rather than track ages; refilling costs one check per live token.
+  if (verified_->byToken.size() >= VerifiedTokens::kMax) verified_->byToken.clear();
+  verified_->byToken[std::move(key)] = std::move(keys);
 }
 
 }  // namespace mesh::proxy::authn

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -54,6 +56,18 @@ class JwtRule {
   JwtFailure verify(const Jwt& jwt, int64_t now) const;
 
  private:
+  // Tokens whose signature already verified, each with the key set that verified it:
+  // clients send the same token many times, and the signature check is most of the cost.
+  // Only a success is remembered, and only under the very same key set (a rotation
+  // replaces the set, so every entry misses). Shared by the workers.
+  struct VerifiedTokens {
+    static constexpr size_t kMax = 256;
+    std::mutex mutex;
+    std::unordered_map<std::string, std::shared_ptr<const Jwks>> byToken;
+  };
+  bool verifiedBefore(const Jwt& jwt, const std::shared_ptr<const Jwks>& keys) const;
+  void rememberVerified(const Jwt& jwt, std::shared_ptr<const Jwks> keys) const;
+
   std::string issuer_;
   std::vector<std::string> audiences_;  // empty: any
   std::vector<TokenLocation> locations_;
@@ -62,6 +76,7 @@ class JwtRule {
   std::vector<std::pair<std::string, std::string>> outputClaimToHeaders_;
   std::shared_ptr<const Jwks> inlineKeys_;
   std::shared_ptr<JwksSource> remoteKeys_;
+  std::unique_ptr<VerifiedTokens> verified_ = std::make_unique<VerifiedTokens>();
 };
 
 }  // namespace mesh::proxy::authn

@@ -157,6 +157,23 @@ TEST_CASE("each refusal has its reason") {
   }
 }
 
+TEST_CASE("a token seen before is checked again for what can change") {
+  Signer key(Signer::es256, "k1");
+  auto a = compile(json::array({inlineRule(mesh::test::jwksOf({&key}))}));
+  std::string token = key.token(claims({{"exp", kNow + 100}}));
+  CHECK(failure(a, token) == JwtFailure::none);
+  CHECK(failure(a, token) == JwtFailure::none);
+  // Time moves on: the remembered signature does not make it valid.
+  CHECK(failure(a, token, kNow + 161) == JwtFailure::expired);
+  // Same header and payload, another signature: checked, and refused.
+  std::string forged = token.substr(0, token.rfind('.') + 1) + mesh::test::b64(std::string(64, 'x'));
+  CHECK(failure(a, forged) == JwtFailure::badSignature);
+  // More distinct tokens than are remembered: all still pass.
+  for (int i = 0; i < 300; ++i) {
+    CHECK(failure(a, key.token(claims({{"jti", i}}))) == JwtFailure::none);
+  }
+}
+
 TEST_CASE("refusal bodies are Envoy's") {
   CHECK(failureBody(JwtFailure::badSignature) == "Jwt verification fails");
   CHECK(failureBody(JwtFailure::expired) == "Jwt is expired");
