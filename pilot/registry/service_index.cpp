@@ -19,6 +19,11 @@ std::string labelKey(const std::string& ns, const std::string& key, const std::s
   return out;
 }
 
+// YAML integers arrive as signed JSON numbers, so an unsigned-only check would miss them.
+bool isPort(const nlohmann::json& v) {
+  return v.is_number_integer() && v.get<std::int64_t>() > 0 && v.get<std::int64_t>() <= 65535;
+}
+
 }  // namespace
 
 ServiceIndex::ServiceIndex(const std::vector<Resource>& resources,
@@ -128,7 +133,7 @@ void ServiceIndex::addServiceEntry(const Resource& r) {
       const auto& named = specChild(e, "ports");
       if (named.is_object()) {
         for (const auto& [name, number] : named.items()) {
-          if (number.is_number_unsigned()) w.namedPorts[name] = number.get<std::uint32_t>();
+          if (isPort(number)) w.namedPorts[name] = number.get<std::uint32_t>();
         }
       }
       base.inlineEndpoints.push_back(std::move(w));
@@ -153,7 +158,7 @@ void ServiceIndex::addWorkloadEntry(const Resource& r) {
   const auto& named = specChild(r.spec, "ports");
   if (named.is_object()) {
     for (const auto& [name, number] : named.items()) {
-      if (number.is_number_unsigned()) w.namedPorts[name] = number.get<std::uint32_t>();
+      if (isPort(number)) w.namedPorts[name] = number.get<std::uint32_t>();
     }
   }
   workloads_.push_back(std::move(w));

@@ -29,11 +29,14 @@ class DiscoveryServer::Connection final : private core::FramedConnection::Handle
     return tls_->handshake([this](Status s) { onHandshake(s); });
   }
 
-  // Keepalive: called every interval; true when the peer has been silent for three.
+  // Keepalive: called every interval; true when the peer has been silent for three. A peer
+  // quiet for an interval is pinged, so a proxy that pings less often than pilot's interval
+  // answers with a pong and is not taken for dead.
   bool silent() {
     std::uint64_t frames = framed_ ? framed_->framesReceived() : 0;
     silentTicks_ = frames == framesAtTick_ ? silentTicks_ + 1 : 0;
     framesAtTick_ = frames;
+    if (silentTicks_ >= 1 && silentTicks_ < 3 && framed_) (void)framed_->send({{"type", "ping"}});
     return silentTicks_ >= 3;
   }
 

@@ -259,3 +259,24 @@ TEST_CASE("endpoints come from proxies of the service's namespace whose labels m
   for (const auto& e : endpoints) addresses.push_back(e.address);
   CHECK(addresses == std::vector<std::string>{"10.0.0.3", "10.0.0.4", "10.0.0.5"});
 }
+
+TEST_CASE("a ServiceEntry endpoint's named port sends its traffic to that port", "[pilot][compile]") {
+  auto config = test::configFrom(R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: db, namespace: shop}
+spec:
+  hosts: [db.shop.internal]
+  ports: [{number: 5432, name: tcp-pg, protocol: TCP}]
+  resolution: STATIC
+  endpoints:
+  - address: 10.1.2.3
+    ports: {tcp-pg: 6432}
+)");
+  auto view = test::viewOf(config);
+  auto snapshot = pilot::compileSnapshot(*view, test::proxyOf("shop", {}));
+  const auto* cluster = test::clusterNamed(snapshot, "outbound|5432||db.shop.internal");
+  REQUIRE(cluster);
+  REQUIRE(cluster->endpoints.size() == 1);
+  CHECK(cluster->endpoints[0].address == "10.1.2.3");
+  CHECK(cluster->endpoints[0].port == 6432);
+}

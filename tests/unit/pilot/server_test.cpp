@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "core/loop/timer.h"
 #include "core/proto/connection.h"
 #include "core/tls/tls_stream.h"
 #include "pilot/debug/debug_pages.h"
@@ -196,11 +197,27 @@ TEST_CASE_METHOD(QuickKeepalive, "a proxy that goes silent is dropped and its en
   REQUIRE(proxy.connection->send(hello("default", "reviews")).ok());
   runUntil([&] { return proxy.has("snapshot"); });
   REQUIRE(proxy.connection->send({{"type", "ack"}, {"version", proxy.last("snapshot")->at("version")}}).ok());
-  // Silent from here on: three 100 ms intervals later the server closes.
-  runUntil([&] { return proxy.closed.has_value(); });
-  CHECK(refusals("silent") == 1);
+  // Hung from here on (it reads nothing, so it answers no ping either): three 100 ms
+  // intervals later the server closes.
+  proxy.connection->stream().stopReading();
+  runUntil([&] { return refusals("silent") == 1; });
   runUntil([&] { return pusher->proxies() == 0; });
   CHECK(pusher->workloads().leaving("reviews-v1.default"));
+}
+
+TEST_CASE_METHOD(QuickKeepalive, "a quiet proxy that answers pilot's pings stays connected", "[pilot][server]") {
+  RawProxy proxy;
+  connect(proxy, test::spiffe("default", "reviews"));
+  REQUIRE(proxy.connection->send(hello("default", "reviews")).ok());
+  runUntil([&] { return proxy.has("snapshot"); });
+  // It never pings on its own; its connection answers pilot's pings with pongs.
+  core::Timer wait(loop);
+  bool waited = false;
+  wait.start(600ms, [&] { waited = true; });
+  runUntil([&] { return waited; });
+  CHECK_FALSE(proxy.closed.has_value());
+  CHECK(refusals("silent") == 0);
+  CHECK(pusher->proxies() == 1);
 }
 
 TEST_CASE_METHOD(ServerFixture, "a reconnecting proxy replaces its old connection", "[pilot][server]") {
