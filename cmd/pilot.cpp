@@ -161,7 +161,12 @@ int runPilot(const PilotFlags& flags) {
     if (Status s = inProcess->start(loop, *caListen); !s) return fail(s);
     auto token = inProcess->token(*id);
     if (!token) return fail(token.status());
-    cert.ca = core::SocketAddress::loopbackV4(inProcess->server->port());
+    // Over loopback when the CA listens on every address; else where it actually listens.
+    std::string caIp = caListen->ip();
+    bool wildcard = caIp == "0.0.0.0" || caIp == "::";
+    cert.ca = wildcard ? (caListen->isV6() ? core::SocketAddress::loopbackV6(inProcess->server->port())
+                                           : core::SocketAddress::loopbackV4(inProcess->server->port()))
+                       : caListen->withPort(inProcess->server->port());
     cert.caRoots = inProcess->roots();
     cert.token = *token;
     std::printf("ca %s\n", caListen->withPort(inProcess->server->port()).toString().c_str());
