@@ -94,3 +94,27 @@ spec:
   REQUIRE(second->resources.size() == 1);
   CHECK(second->resources[0].kind == "Service");
 }
+
+TEST_CASE("two definitions of one resource: the later one is served, the other reported", "[pilot][config]") {
+  std::string text = std::string(kGood) + R"(---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: reviews
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews, subset: v3}
+)";
+  auto set = test::configFrom(text.c_str());
+  REQUIRE(set->resources.size() == 2);
+  for (const auto& r : set->resources) {
+    if (r.kind == "VirtualService") CHECK(r.spec["http"][0]["route"][0]["destination"]["subset"] == "v3");
+  }
+  REQUIRE(set->errors.size() == 1);
+  std::string error = set->errors[0].toString();
+  CHECK(error.find("test.yaml:1: VirtualService default/reviews") != std::string::npos);
+  INFO(error);
+  CHECK(error.find("also defined at test.yaml:19") != std::string::npos);
+}
