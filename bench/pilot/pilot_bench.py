@@ -219,7 +219,7 @@ def main():
             for line in m.read().decode().splitlines():
                 if line.startswith(("pilot_xds_pushes", "pilot_proxy_convergence_time_count",
                                     "pilot_proxy_convergence_time_sum", "pilot_xds ",
-                                    "pilot_heap_")):
+                                    "pilot_heap_", "pilot_xds_refusals_total")):
                     print("  " + line)
     finally:
         for c in clients:
