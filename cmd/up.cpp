@@ -24,6 +24,8 @@ struct UpFlags {
   bool noIngress = false;
   int graceMs = 5000;
   std::string trustDomain = "cluster.local";
+  std::string zipkinAddress;
+  std::string traceSampling;
 };
 
 // The running binary, so children are this exact build whatever PATH says.
@@ -53,6 +55,10 @@ void addUp(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->check(CLI::Range(0, 600000));
   sub->add_option("--trust-domain", f->trustDomain, "SPIFFE trust domain")->capture_default_str();
+  sub->add_option("--zipkin-address", f->zipkinAddress,
+                  "Every proxy sends its spans here, host:port (Zipkin v2 JSON; Jaeger takes it)");
+  sub->add_option("--trace-sampling", f->traceSampling,
+                  "Percentage of new traces the proxies sample (default: the proxy's, 1)");
   sub->callback([&ctx, f] {
     up::UpOptions options;
     options.dir = f->dir;
@@ -63,6 +69,11 @@ void addUp(CLI::App& app, Context& ctx) {
     options.grace = std::chrono::milliseconds(f->graceMs);
     options.trustDomain = f->trustDomain;
     options.environment = environ;
+    if (!f->zipkinAddress.empty()) options.proxyFlags = {"--zipkin-address", f->zipkinAddress};
+    if (!f->traceSampling.empty()) {
+      options.proxyFlags.push_back("--trace-sampling");
+      options.proxyFlags.push_back(f->traceSampling);
+    }
     core::Loop loop;
     int code;
     {

@@ -124,6 +124,7 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
     args.push_back("--app-port");
     args.push_back(port(w.ports.front()) + "=" + port(pod.ports.app));
   }
+  args.insert(args.end(), cp.proxyFlags.begin(), cp.proxyFlags.end());
   return args;
 }
 
@@ -161,6 +162,7 @@ std::vector<std::string> gatewayArgs(
     args.push_back("--listener-port");
     args.push_back(std::to_string(from) + "=" + at(to));
   }
+  args.insert(args.end(), cp.proxyFlags.begin(), cp.proxyFlags.end());
   return args;
 }
 

@@ -41,6 +41,7 @@ struct ControlPlane {
   std::string caAddress;  // 127.0.0.1:port
   std::string caRoot;     // trust-bundle.pem of the CA's data directory
   std::string pilotAddress;
+  std::vector<std::string> proxyFlags;  // added to every sidecar's and the gateway's flags
 };
 
 // Kubernetes' $(VAR) expansion in command and args: references to variables of `env` are

@@ -212,6 +212,7 @@ struct LocalMesh::State {
       *port = *p;
     }
     control.self = options.self;
+    control.proxyFlags = options.proxyFlags;
     control.caAddress = "127.0.0.1:" + std::to_string(caPort);
     control.caRoot = (caDir / "trust-bundle.pem").string();
     control.pilotAddress = "127.0.0.1:" + std::to_string(pilotPort);

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/loop/loop.h"
 
@@ -32,6 +33,7 @@ struct UpOptions {
   std::chrono::milliseconds grace{5000};  // SIGTERM to SIGKILL
   std::FILE* out = stdout;
   char** environment = nullptr;  // what children inherit (minus proxy settings)
+  std::vector<std::string> proxyFlags;  // for every sidecar and the gateway (tracing)
 };
 
 class LocalMesh {

@@ -22,6 +22,7 @@ import threading
 import time
 import unittest
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MESH = os.path.abspath(os.environ.get("MESH_BIN", "build/cmd/mesh"))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,12 +39,12 @@ TOLERANCE = 0.08
 class MeshUp:
     """`mesh up DIR` with the ingress on a free port; its stdout read on a thread."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, *extra):
         self.state = tempfile.mkdtemp(prefix="mesh-tasks-state-")
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         self.proc = subprocess.Popen(
             [MESH, "up", directory, "--ingress-port", "0", "--state-dir", self.state,
-             "--grace-ms", "2000"],
+             "--grace-ms", "2000", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.lines = queue.Queue()
         self.output = []
@@ -113,13 +114,50 @@ def reviews_version(answer):
     return call["answer"]["version"] if "answer" in call else None
 
 
+class Collector:
+    """A Zipkin collector: keeps the spans POSTed to /api/v2/spans."""
+
+    def __init__(self):
+        self.spans = []
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with outer.lock:
+                    outer.spans.extend(json.loads(body))
+                self.send_response(202)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def trace(self, trace_id):
+        with self.lock:
+            return [s for s in self.spans if s["traceId"] == trace_id]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class Tasks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="mesh-tasks-")
         cls.dir = os.path.join(cls.work, "bookinfo")
         shutil.copytree(BOOKINFO, cls.dir)
-        cls.mesh = MeshUp(cls.dir)
+        # docs/tasks/tracing.md: `mesh up --zipkin-address ... --trace-sampling 100`.
+        cls.collector = Collector()
+        cls.mesh = MeshUp(cls.dir, "--zipkin-address", cls.collector.address,
+                          "--trace-sampling", "100")
         try:
             cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 20)
             cls.ingress = cls.mesh.info()["ingress"]["8080"]
@@ -130,6 +168,7 @@ class Tasks(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.mesh.stop()
+        cls.collector.stop()
         shutil.rmtree(cls.work, ignore_errors=True)
 
     # What the pages do: `cp SRC DIR/DEST`, `rm DIR/DEST`.
@@ -421,10 +460,44 @@ class Tasks(unittest.TestCase):
         self.assertEqual(labels["destination_principal"], TD + "/ns/default/sa/bookinfo-reviews")
         self.assertEqual(labels["source_workload"], "productpage-v1")
 
-    @unittest.skip("mesh up does not give its sidecars a Zipkin collector (mesh proxy has "
-                   "--zipkin-address; mesh up has no flag to pass it): see docs/tasks/tracing.md")
     def test_9_tracing(self):
-        pass
+        # One request through the ingress: its x-request-id names the trace's spans.
+        status, headers, body = request(self.ingress, "/productpage",
+                                        headers={"x-request-id": "tracing-task-1"})
+        self.assertEqual(status, 200, body)
+        trace_id = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not trace_id:
+            with self.collector.lock:
+                for span in self.collector.spans:
+                    if span["tags"].get("guid:x-request-id") == "tracing-task-1":
+                        trace_id = span["traceId"]
+            time.sleep(0.1)
+        self.assertTrue(trace_id, "no span for the request reached the collector")
+        # Spans are sent in batches: wait until the whole chain has arrived.
+        services = set()
+        while time.monotonic() < deadline:
+            spans = self.collector.trace(trace_id)
+            services = {s["localEndpoint"]["serviceName"] for s in spans}
+            if {"productpage.default", "reviews.default", "details.default"} <= services:
+                break
+            time.sleep(0.1)
+        self.assertLessEqual({"istio-ingressgateway.istio-system", "productpage.default",
+                              "details.default", "reviews.default"}, services, spans)
+        # Every span but the gateway's first has its parent in the same trace.
+        ids = {s["id"] for s in spans}
+        roots = [s for s in spans if "parentId" not in s]
+        self.assertEqual(len(roots), 1, roots)
+        for s in spans:
+            if "parentId" in s:
+                self.assertIn(s["parentId"], ids, s)
+        # The server side of productpage is a child of the gateway's client span.
+        gateway_client = [s for s in spans if s["kind"] == "CLIENT"
+                          and s["localEndpoint"]["serviceName"].startswith("istio-ingressgateway")]
+        productpage_server = [s for s in spans if s["kind"] == "SERVER"
+                              and s["localEndpoint"]["serviceName"] == "productpage.default"]
+        self.assertTrue(gateway_client and productpage_server, spans)
+        self.assertEqual(productpage_server[0]["parentId"], gateway_client[0]["id"])
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ TEST_CASE("$(VAR) expansion follows Kubernetes") {
 TEST_CASE("the sidecar announces the containerPort and sends it to the app's port") {
   auto w = echoWorkload({"mesh", "echo"});
   auto pod = podOf(w);
-  up::ControlPlane cp{"/opt/mesh", "127.0.0.1:1", "/state/ca/trust-bundle.pem", "127.0.0.1:2"};
+  up::ControlPlane cp{"/opt/mesh", "127.0.0.1:1", "/state/ca/trust-bundle.pem", "127.0.0.1:2", {}};
   auto args = up::sidecarArgs(pod, cp, "/state/tokens/t");
   CHECK(args.front() == "proxy");
   CHECK(contains(args, {"--port", "9080"}));
@@ -117,8 +117,10 @@ TEST_CASE("the ingress gateway serves each Gateway port on its local port") {
   pod.workload = &w;
   pod.ports.admin = 41010;
   pod.ports.readiness = 41011;
-  up::ControlPlane cp{"/opt/mesh", "127.0.0.1:1", "/ca.pem", "127.0.0.1:2"};
+  up::ControlPlane cp{"/opt/mesh", "127.0.0.1:1", "/ca.pem", "127.0.0.1:2",
+                      {"--zipkin-address", "127.0.0.1:9411"}};
   auto args = up::gatewayArgs(pod, cp, "/t", {{8080, 18080}, {8443, 41012}});
+  CHECK(contains(args, {"--zipkin-address", "127.0.0.1:9411"}));  // mesh up --zipkin-address
   CHECK(contains(args, {"proxy", "--gateway", "--gateway-address", "127.0.0.1"}));
   CHECK(contains(args, {"--listener-port", "8080=127.0.0.1:18080"}));
   CHECK(contains(args, {"--listener-port", "8443=127.0.0.1:41012"}));
