@@ -1,8 +1,8 @@
 #include "core/tls/session.h"
 
-#include <openssl/buf.h>
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/tls/internal.h"
@@ -21,23 +21,6 @@ int sessionIndex() {
 
 constexpr size_t kReadChunk = 16 * 1024;
 
-// BoringSSL's memory BIO keeps the largest size it ever reached (BIO_reset even clears all of
-// it, byte by byte): a connection that once carried a megabyte would hold a megabyte for
-// good, thousands of times over on a server. A drained buffer goes back to the allocator
-// instead, so an idle connection holds none; the next record allocates anew, which costs
-// little next to encrypting it.
-void emptyBuffer(BIO* bio) {
-  BUF_MEM* mem = nullptr;
-  BIO_get_mem_ptr(bio, &mem);
-  if (mem != nullptr && mem->max > 0) {
-    if (BUF_MEM* fresh = BUF_MEM_new()) {
-      BIO_set_mem_buf(bio, fresh, BIO_CLOSE);  // frees the old one
-      return;
-    }
-  }
-  if (mem == nullptr || mem->length > 0) BIO_reset(bio);
-}
-
 // Reasons that mean "the peer (or we) refused an identity", as opposed to a broken peer.
 bool isAuthReason(const std::string& reason) {
   static const char* kWords[] = {"certificate",       "unknown ca",        "access denied",
@@ -49,6 +32,81 @@ bool isAuthReason(const std::string& reason) {
 
 }  // namespace
 
+// The session's two BIOs. BoringSSL's memory BIOs would copy every record in and out, and
+// keep the largest size they ever reached (a connection that once carried a megabyte would
+// hold a megabyte); these read the caller's bytes in place and write into a string that
+// takeOutput() hands over whole. Only a record cut by a read boundary is copied, and a
+// drained buffer is given back, so an idle connection holds none.
+struct SessionBio {
+  static TlsSession& of(BIO* bio) { return *static_cast<TlsSession*>(BIO_get_data(bio)); }
+
+  static const BIO_METHOD* method() {
+    static BIO_METHOD* m = [] {
+      BIO_METHOD* made = BIO_meth_new(BIO_TYPE_SOURCE_SINK, "mesh TLS session");
+      BIO_meth_set_create(made, [](BIO* bio) {
+        BIO_set_init(bio, 1);
+        return 1;
+      });
+      BIO_meth_set_read(made, &SessionBio::read);
+      BIO_meth_set_write(made, &SessionBio::write);
+      BIO_meth_set_ctrl(made, &SessionBio::ctrl);
+      return made;
+    }();
+    return m;
+  }
+
+  static std::size_t unread(const TlsSession& s) {
+    return s.inputRest_.empty() ? s.input_.size() : s.inputRest_.size() - s.restAt_;
+  }
+
+  static int read(BIO* bio, char* out, int len) {
+    BIO_clear_retry_flags(bio);
+    TlsSession& s = of(bio);
+    if (len <= 0) return 0;
+    std::size_t n = std::min(unread(s), static_cast<std::size_t>(len));
+    if (n == 0) {
+      if (s.inputEnded_) return 0;
+      BIO_set_retry_read(bio);  // "wait for more", not the end of the stream
+      return -1;
+    }
+    if (s.inputRest_.empty()) {
+      std::memcpy(out, s.input_.data(), n);
+      s.input_.remove_prefix(n);
+    } else {
+      std::memcpy(out, s.inputRest_.data() + s.restAt_, n);
+      s.restAt_ += n;
+      if (s.restAt_ == s.inputRest_.size()) {
+        std::string().swap(s.inputRest_);
+        s.restAt_ = 0;
+      }
+    }
+    return static_cast<int>(n);
+  }
+
+  static int write(BIO* bio, const char* data, int len) {
+    BIO_clear_retry_flags(bio);
+    if (len > 0) of(bio).output_.append(data, static_cast<std::size_t>(len));
+    return len;
+  }
+
+  static long ctrl(BIO* bio, int cmd, long, void*) {
+    TlsSession& s = of(bio);
+    bool input = bio == s.in_;
+    switch (cmd) {
+      case BIO_CTRL_FLUSH:
+        return 1;
+      case BIO_CTRL_PENDING:
+        return static_cast<long>(input ? unread(s) : s.output_.size());
+      case BIO_CTRL_WPENDING:
+        return 0;
+      case BIO_CTRL_EOF:
+        return input && s.inputEnded_ && unread(s) == 0;
+      default:
+        return 0;
+    }
+  }
+};
+
 TlsSession::TlsSession(std::shared_ptr<Settings> settings, bssl::UniquePtr<SSL> ssl,
                        PeerPolicy policy, std::string sessionKey)
     : settings_(std::move(settings)),
@@ -56,14 +114,16 @@ TlsSession::TlsSession(std::shared_ptr<Settings> settings, bssl::UniquePtr<SSL> 
       policy_(std::move(policy)),
       sessionKey_(std::move(sessionKey)) {
   SSL_set_ex_data(ssl_.get(), sessionIndex(), this);
-  in_ = BIO_new(BIO_s_mem());
-  out_ = BIO_new(BIO_s_mem());
-  // An empty input BIO means "wait for more", not end of stream (receiveEof() changes that).
-  BIO_set_mem_eof_return(in_, -1);
+  in_ = BIO_new(SessionBio::method());
+  out_ = BIO_new(SessionBio::method());
+  BIO_set_data(in_, this);
+  BIO_set_data(out_, this);
   SSL_set_bio(ssl_.get(), in_, out_);  // the SSL owns both BIOs
 }
 
-TlsSession::~TlsSession() = default;
+TlsSession::~TlsSession() {
+  ssl_.reset();  // first: its BIOs point at the buffers below
+}
 
 TlsSession* TlsSession::fromSsl(const SSL* ssl) {
   if (ssl == nullptr) return nullptr;
@@ -82,12 +142,18 @@ Status TlsSession::start() {
 Status TlsSession::receive(std::string_view ciphertext, std::string& plaintext) {
   if (state_ == State::failed) return failure_;
   if (!ciphertext.empty()) {
-    if (BIO_write(in_, ciphertext.data(), static_cast<int>(ciphertext.size())) !=
-        static_cast<int>(ciphertext.size()))
-      return failWith(sslError(Code::internal, "TLS input buffer"));
+    if (inputRest_.empty()) {
+      input_ = ciphertext;  // read in place
+    } else {
+      inputRest_.append(ciphertext);  // behind what an earlier call left
+    }
   }
   Status s = pump(plaintext);
-  if (BIO_pending(in_) == 0) emptyBuffer(in_);
+  // The caller's bytes are valid during this call only: keep what was not read.
+  if (!input_.empty()) {
+    inputRest_.append(input_);
+    input_ = {};
+  }
   return s;
 }
 
@@ -95,7 +161,7 @@ Status TlsSession::receiveEof() {
   if (state_ == State::failed) return failure_;
   if (state_ == State::handshaking) {
     // Whatever arrived before the end may hold the peer's alert: read it for the reason.
-    BIO_set_mem_eof_return(in_, 0);
+    inputEnded_ = true;
     std::string none;
     Status s = pump(none);
     if (!s) return s;
@@ -133,22 +199,20 @@ void TlsSession::close() {
   }
 }
 
-bool TlsSession::hasOutput() const { return BIO_pending(out_) > 0; }
+bool TlsSession::hasOutput() const { return !output_.empty(); }
 
 std::string TlsSession::takeOutput() {
-  std::string out = bioContents(out_);
-  emptyBuffer(out_);
+  std::string out;
+  out.swap(output_);  // the buffer goes with the bytes: nothing copied, nothing kept
   return out;
 }
 
 std::size_t TlsSession::bufferCapacity() const {
-  std::size_t total = 0;
-  for (BIO* bio : {in_, out_}) {
-    BUF_MEM* mem = nullptr;
-    BIO_get_mem_ptr(bio, &mem);
-    if (mem != nullptr) total += mem->max;
-  }
-  return total;
+  // Heap memory only: an empty string's inline capacity costs nothing extra.
+  auto heap = [](const std::string& s) {
+    return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+  };
+  return heap(inputRest_) + heap(output_);
 }
 
 Status TlsSession::flushPending() {

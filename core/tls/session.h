@@ -95,6 +95,7 @@ class TlsSession {
 
  private:
   friend class TlsContext;
+  friend struct SessionBio;
   TlsSession(std::shared_ptr<tls_internal::Settings> settings, bssl::UniquePtr<SSL> ssl,
              PeerPolicy policy, std::string sessionKey);
   Status pump(std::string& plaintext);
@@ -104,8 +105,15 @@ class TlsSession {
 
   std::shared_ptr<tls_internal::Settings> settings_;
   bssl::UniquePtr<SSL> ssl_;
-  BIO* in_ = nullptr;   // owned by ssl_
-  BIO* out_ = nullptr;  // owned by ssl_
+  BIO* in_ = nullptr;   // owned by ssl_; reads input_, then inputRest_
+  BIO* out_ = nullptr;  // owned by ssl_; appends to output_
+  // Ciphertext in: the bytes of the receive() call under way, read where they are, and what
+  // an earlier call left unread (a record cut by a read boundary), consumed from restAt_.
+  std::string_view input_;
+  std::string inputRest_;
+  std::size_t restAt_ = 0;
+  bool inputEnded_ = false;  // receiveEof(): reading past the input is the end, not "wait"
+  std::string output_;       // ciphertext out, until takeOutput()
   PeerPolicy policy_;
   std::string sessionKey_;
   State state_ = State::handshaking;
