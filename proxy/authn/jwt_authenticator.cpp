@@ -91,6 +91,12 @@ core::Result<JwtAuthenticator> JwtAuthenticator::compile(const json& resources,
 AuthnResult JwtAuthenticator::authenticate(core::http::HeaderMap& headers, std::string_view query,
                                            int64_t now) const {
   AuthnResult result;
+  // The output headers carry what a verified token said: whatever the client sent under
+  // those names goes first, so an app can believe them.
+  for (const JwtRule& rule : rules_) {
+    if (!rule.outputPayloadToHeader().empty()) headers.remove(rule.outputPayloadToHeader());
+    for (const auto& [header, claim] : rule.outputClaimToHeaders()) headers.remove(header);
+  }
   for (const JwtRule& rule : rules_) {
     for (const TokenLocation& at : rule.locations()) {
       auto token = extract(at, headers, query);

@@ -222,6 +222,14 @@ TEST_CASE("where tokens are looked for") {
     CHECK(o.headers.get("x-sub") == "alice");
     CHECK(o.headers.get("x-exp") == std::to_string(kNow + 3600));
     CHECK_FALSE(o.headers.has("x-none"));
+    // A client cannot plant them: without a valid token they are removed, not passed on.
+    HeaderMap forged;
+    forged.add("x-sub", "admin");
+    forged.add("x-jwt-payload", "e30");
+    auto none = a.authenticate(forged, "", kNow);
+    CHECK_FALSE(none.tokenFound);
+    CHECK_FALSE(forged.has("x-sub"));
+    CHECK_FALSE(forged.has("x-jwt-payload"));
   }
   SECTION("two issuers on the same header: each token goes to its own rule") {
     Signer second(Signer::es256, "s1");
