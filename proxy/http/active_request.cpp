@@ -100,10 +100,12 @@ void ActiveRequest::start() {
   }
   const auto& cfg = *route_.route->config;
   // Authentication (JWT) then authorization first, as Envoy's jwt_authn and RBAC filters:
-  // nothing else runs for a refused request.
-  if (state_.inbound && !config_->authn().empty())
+  // nothing else runs for a refused request. A sidecar checks what reaches its workload; a
+  // gateway checks what comes in from outside.
+  bool enforced = state_.inbound || state_.gateway;
+  if (enforced && !config_->authn().empty())
     filters_.push_back(std::make_unique<JwtFilter>(config_->authn()));
-  if (state_.inbound && !config_->authz().empty())
+  if (enforced && !config_->authz().empty())
     filters_.push_back(std::make_unique<AuthzFilter>(config_->authz()));
   if (cfg.cors) filters_.push_back(std::make_unique<CorsFilter>());
   if (cfg.fault) filters_.push_back(std::make_unique<FaultFilter>());

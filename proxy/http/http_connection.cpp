@@ -208,6 +208,7 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
   state.chunked = head.chunked;
   state.contentLength = head.contentLength;
   state.peer = peer_;
+  state.gateway = gateway_;
   state.port = port_;
   state.scheme = scheme_;
   std::string_view target = head.target;

@@ -42,6 +42,8 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   // Inbound: every request gets x-forwarded-client-cert set to `value` ("" removes it),
   // whatever the client sent.
   void setForwardedClientCert(std::string value) { forwardedClientCert_ = std::move(value); }
+  // A gateway listener's connection: its requests go through the gateway's policies.
+  void setGateway() { gateway_ = true; }
   // Inbound over mTLS: who the peer is and the server name it asked for (authorization).
   void setPeerIdentity(std::string principal, std::string serverName) {
     peerPrincipal_ = std::move(principal);
@@ -101,6 +103,7 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   bool timerArmed_ = false;  // a timeout applies (none while a request runs)
   uint64_t deadlineMs_ = 0;  // when it expires, in loop time
   std::optional<std::string> forwardedClientCert_;
+  bool gateway_ = false;
   std::string peerPrincipal_;
   std::string serverName_;
   uint32_t originalPort_ = 0;

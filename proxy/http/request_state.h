@@ -32,6 +32,9 @@ struct RequestState {
   uint32_t port = 0;  // the listener's port
   // Came through the inbound listener: from another sidecar (mTLS) or a plain-text client.
   bool inbound = false;
+  // Came through a gateway listener: the gateway's own AuthorizationPolicy and
+  // RequestAuthentication apply, as on a sidecar's inbound side.
+  bool gateway = false;
   // Inbound over mTLS: the peer's SPIFFE id without "spiffe://" (AuthorizationPolicy's
   // principal) and the server name it asked for; empty for plain text.
   std::string peerPrincipal;

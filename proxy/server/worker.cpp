@@ -60,6 +60,7 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
               http_.erase(it);
             });
         connection->setScheme("https");
+        connection->setGateway();
         startHttp(std::move(connection));
       });
 }
@@ -117,6 +118,7 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
         core::deferredDelete(loop_, std::move(it->second));
         http_.erase(it);
       });
+  if (listener->direction == core::model::Listener::Direction::gateway) connection->setGateway();
   startHttp(std::move(connection));
 }
 

@@ -399,6 +399,30 @@ class IngressGateway(unittest.TestCase):
             self.assertEqual(resp.status, 404, host)
             self.assertEqual(resp.getheader("x-mesh-response-flags"), "NR", body)
 
+    def test_authorization_policy_selecting_the_gateway_applies_at_the_gateway(self):
+        # Istio's usual ingress policy: selected by the gateway's labels in its namespace.
+        path = os.path.join(self.config, "ingress-policy.yaml")
+        write_atomically(path, """apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ingress-deny, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+""")
+        try:
+            def denied():
+                resp, body = get(self.port, "web.example.com", path="/admin/users")
+                return (resp.status, body) if resp.status == 403 else None
+            (status, body), _ = self.wait_for(denied, 5, "the gateway's DENY policy")
+            self.assertEqual(body, b"RBAC: access denied")
+            resp, body = get(self.port, "web.example.com", path="/hello")
+            self.assertEqual(resp.status, 200, body)
+        finally:
+            os.unlink(path)
+        self.wait_for(lambda: get(self.port, "web.example.com", path="/admin/users")[0].status == 200,
+                      5, "the policy's removal")
+
     def test_https_redirect_answers_301(self):
         resp, body = get(self.redirect_port, "shop.example.com", path="/cart?id=1")
         self.assertEqual(resp.status, 301, body)
