@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -49,6 +50,9 @@ constexpr auto kProbeEvery = std::chrono::milliseconds(100);
 constexpr auto kDebounce = std::chrono::milliseconds(200);
 constexpr auto kTokenLifetime = std::chrono::hours(1);
 constexpr auto kWaitNote = std::chrono::seconds(15);
+// Longer than pilot's debounce (100 ms), so two equal polls mean no push is on its way.
+constexpr auto kConvergePoll = std::chrono::milliseconds(300);
+constexpr auto kConvergeAtMost = std::chrono::seconds(10);
 
 // One pod: its sidecar and its app (the ingress gateway is a pod without an app).
 struct PodRun {
@@ -119,7 +123,10 @@ struct LocalMesh::State {
   std::map<PodRun*, std::unique_ptr<echo::Fetch>> probes;
   std::map<PodRun*, std::unique_ptr<core::TcpStream>> appProbes;
   std::map<fs::path, std::unique_ptr<core::FsWatch>> watches;
-  core::Timer pilotWait, probeTimer, debounce, stateRefresh;
+  core::Timer pilotWait, probeTimer, debounce, stateRefresh, convergeTimer;
+  std::unique_ptr<echo::Fetch> syncProbe;
+  std::string lastSync;  // the previous poll's proxies and versions
+  std::chrono::steady_clock::time_point convergeSince;
   core::Signal sigint, sigterm;
   std::chrono::steady_clock::time_point startedAt = std::chrono::steady_clock::now();
   bool up = false;
@@ -136,6 +143,7 @@ struct LocalMesh::State {
         probeTimer(l),
         debounce(l),
         stateRefresh(l),
+        convergeTimer(l),
         sigint(l),
         sigterm(l) {
     // The ingress gateway as Istio installs it; Gateways select it by these labels.
@@ -585,7 +593,7 @@ struct LocalMesh::State {
     }
     if (all) {
       probeTimer.stop();  // until reload() starts new pods
-      if (!up) onAllReady();
+      if (!up && !convergeTimer.isActive()) awaitConvergence();
       return;
     }
     if (!up && !waitNoted && std::chrono::steady_clock::now() - startedAt > kWaitNote) {
@@ -631,6 +639,60 @@ struct LocalMesh::State {
           url(pr.pod.ports.admin));
       writeStateFile();
     }
+  }
+
+  // Every pod is ready, but a sidecar that became ready early may not have heard yet of the
+  // pods that registered after it. "mesh is up" waits until pilot has pushed everything:
+  // every proxy SYNCED, on the same versions in two polls of /debug/syncz in a row, so the
+  // first request does not meet a sidecar without its peer's endpoint. Never more than
+  // kConvergeAtMost: a mesh that cannot converge is still reported.
+  void awaitConvergence() {
+    lastSync.clear();
+    convergeSince = std::chrono::steady_clock::now();
+    convergeTimer.startRepeating(kConvergePoll, [this] { pollSync(); });
+  }
+
+  void pollSync() {
+    if (syncProbe) return;
+    if (std::chrono::steady_clock::now() - convergeSince > kConvergeAtMost) {
+      report("pilot", "proxies not all in sync yet; see " + url(monitorPort, "/debug/syncz"));
+      convergeTimer.stop();
+      onAllReady();
+      return;
+    }
+    echo::FetchRequest request;
+    request.url.host = "127.0.0.1";
+    request.url.port = static_cast<std::uint16_t>(monitorPort);
+    request.url.authority = "127.0.0.1:" + std::to_string(monitorPort);
+    request.url.target = "/debug/syncz";
+    request.timeout = std::chrono::seconds(1);
+    syncProbe = std::make_unique<echo::Fetch>(loop, resolver, std::move(request),
+                                              [this](echo::FetchResult r) { onSync(r); });
+    syncProbe->start();
+  }
+
+  void onSync(const echo::FetchResult& r) {
+    core::deferredDelete(loop, std::move(syncProbe));
+    if (up || r.status != 200) return;
+    auto proxies = nlohmann::json::parse(r.body, nullptr, false);
+    if (!proxies.is_array() || proxies.size() < pods().size()) return;
+    std::vector<std::string> entries;
+    for (const auto& p : proxies) {
+      if (p.value("state", "") != "SYNCED") {
+        lastSync.clear();
+        return;
+      }
+      entries.push_back(p.value("proxy", "") + "=" + p.value("sent", ""));
+    }
+    std::sort(entries.begin(), entries.end());
+    std::string now;
+    for (const auto& e : entries) now += e + "\n";
+    if (now != lastSync) {
+      lastSync = now;
+      return;
+    }
+    convergeTimer.stop();
+    onAllReady();
   }
 
   void onAllReady() {
@@ -714,6 +776,7 @@ struct LocalMesh::State {
     debounce.stop();
     pilotWait.stop();
     probeTimer.stop();
+    convergeTimer.stop();
     stateRefresh.stop();
     probes.clear();
     appProbes.clear();
@@ -786,6 +849,7 @@ int LocalMesh::run() {
   s.debounce.stop();
   s.pilotWait.stop();
   s.probeTimer.stop();
+  s.convergeTimer.stop();
   if (s.exitCode == 0) s.say("stopped");
   return s.exitCode;
 }
