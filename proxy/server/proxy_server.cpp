@@ -166,9 +166,12 @@ struct ProxyServer::State {
       Worker* raw = w.get();
       raw->post([raw, next] { raw->setConfig(next); });
     }
+    bool first = !configLoaded;
     configLoaded = true;
     stats.configReloadOk.inc();
     LOG_INFO("proxy", "config version \"", config->snapshot().version, "\" loaded from ", source);
+    // The first snapshot from pilot comes after startup's release: building it was startup too.
+    if (first && ready) core::releaseStartupPages();
     return {};
   }
 
