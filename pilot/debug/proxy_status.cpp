@@ -69,7 +69,8 @@ core::Result<std::string> httpGet(const core::SocketAddress& address, const std:
   }
   std::string status = reader.text.substr(9, 3);
   if (status != "200") {
-    return core::error(core::Code::unavailable, "pilot answered " + status + " for " + path);
+    return core::error(core::Code::unavailable,
+                       address.toString() + " answered " + status + " for " + path);
   }
   return reader.text.substr(head + 4);
 }

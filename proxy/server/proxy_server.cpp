@@ -14,6 +14,7 @@
 #include "core/loop/signals.h"
 #include "core/loop/timer.h"
 #include "proxy/admin/admin_server.h"
+#include "proxy/admin/certs_page.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/health_stats.h"
 #include "proxy/telemetry/zipkin_exporter.h"
@@ -296,6 +297,11 @@ AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
     return {200, core::model::toJson(config->snapshot()).dump(2) + "\n", "application/json"};
   }
   if (r.path == "/clusters") return {200, clustersText()};
+  if (r.path == "/certs") {
+    const core::IssuedIdentity* issued =
+        identity && identity->manager().current() ? &*identity->manager().current() : nullptr;
+    return {200, certsJson(issued).dump(2) + "\n", "application/json"};
+  }
   if (r.path == "/stats" || r.path == "/stats/prometheus") {
     return {200, statsText(), std::string(core::metrics::Registry::kContentType)};
   }
@@ -326,8 +332,8 @@ AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
     return {200, "OK\n"};
   }
   if (r.path == "/" || r.path.empty()) {
-    return {200, "/config_dump /clusters /stats /stats/prometheus /ready /logging?level= "
-                 "/quitquitquit\n"};
+    return {200, "/config_dump /clusters /certs /stats /stats/prometheus /ready "
+                 "/logging?level= /quitquitquit\n"};
   }
   return {404, "unknown admin path " + r.path + "\n"};
 }
