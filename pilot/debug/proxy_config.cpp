@@ -23,6 +23,11 @@ uint64_t num(const Json& j, const char* key) {
   return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
+bool flag(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
 
 std::string lower(std::string s) {
@@ -183,7 +188,7 @@ std::vector<AdminHost> parseAdminClusters(const std::string& text) {
     auto last = line.rfind("::");
     if (first == std::string::npos || last == first) continue;
     auto middle = line.rfind("::", last - 1);
-    if (middle == std::string::npos || middle <= first) continue;
+    if (middle == std::string::npos || middle < first + 2 || last < middle + 2) continue;
     std::string cluster = line.substr(0, first);
     std::string host = line.substr(first + 2, middle - first - 2);
     std::string stat = line.substr(middle + 2, last - middle - 2);
@@ -210,7 +215,7 @@ std::vector<AdminHost> parseAdminClusters(const std::string& text) {
 nlohmann::json selectClusters(const Json& configDump, const ProxyConfigFilter& filter) {
   Json out = Json::array();
   for (const auto& c : list(configDump, "clusters")) {
-    if (keepCluster(c, filter)) out.push_back(c);
+    if (c.is_object() && keepCluster(c, filter)) out.push_back(c);
   }
   return out;
 }
@@ -218,7 +223,7 @@ nlohmann::json selectClusters(const Json& configDump, const ProxyConfigFilter& f
 nlohmann::json selectListeners(const Json& configDump, const ProxyConfigFilter& filter) {
   Json out = Json::array();
   for (const auto& l : list(configDump, "listeners")) {
-    if (keepListener(l, filter)) out.push_back(l);
+    if (l.is_object() && keepListener(l, filter)) out.push_back(l);
   }
   return out;
 }
@@ -226,7 +231,7 @@ nlohmann::json selectListeners(const Json& configDump, const ProxyConfigFilter& 
 nlohmann::json selectRoutes(const Json& configDump, const ProxyConfigFilter& filter) {
   Json out = Json::array();
   for (const auto& t : list(configDump, "routeTables")) {
-    if (keepRouteTable(t, filter)) out.push_back(t);
+    if (t.is_object() && keepRouteTable(t, filter)) out.push_back(t);
   }
   return out;
 }
@@ -294,8 +299,8 @@ std::string formatListeners(const Json& configDump, const ProxyConfigFilter& fil
       continue;
     }
     std::string match = str(l, "protocol") == "tcp" ? "ALL (tcp)" : "ALL (http)";
-    if (l.value("capture", false)) match += ", captured";
-    if (l.value("hasTls", false)) match += ", TLS";
+    if (flag(l, "capture")) match += ", captured";
+    if (flag(l, "hasTls")) match += ", TLS";
     std::string destination = !str(l, "routeTable").empty() ? "Route: " + str(l, "routeTable")
                               : !str(l, "cluster").empty()  ? "Cluster: " + str(l, "cluster")
                                                             : "-";
