@@ -23,6 +23,14 @@ constexpr size_t kHighWatermark = 1024 * 1024;
 // Body bytes held while the chain has not reached the router.
 constexpr size_t kMaxHeldBody = 1024 * 1024;
 
+// Each flag a request gains, in mesh_proxy_response_flags_total: local replies, and resets
+// on either side, which the access log reports too.
+void countFlags(ProxyStats& stats, uint32_t flags) {
+  for (uint32_t bit = 1; bit <= kUpstreamProtocolError; bit <<= 1) {
+    if (flags & bit) stats.flagCounter(bit).inc();
+  }
+}
+
 // A random version-4 UUID for x-request-id: 8-4-4-4-12 lowercase hex digits of a then b.
 // Formatted by hand: it runs on every request, and printf's machinery costs more than the rest
 // of the header work.
@@ -176,7 +184,18 @@ void ActiveRequest::onDownstreamTunnelData(std::string_view data) {
 void ActiveRequest::onDownstreamClosed() {
   if (finished_) return;
   flags_ |= kDownstreamConnectionTermination;
+  countFlags(worker_.stats, kDownstreamConnectionTermination);
   if (router_) router_->onDownstreamReset();
+  finished_ = true;
+  writeAccessLog();
+}
+
+void ActiveRequest::onDownstreamProtocolError(int status) {
+  if (finished_) return;
+  flags_ |= kDownstreamProtocolError;
+  countFlags(worker_.stats, kDownstreamProtocolError);
+  if (router_) router_->onDownstreamReset();
+  status_ = status;
   finished_ = true;
   writeAccessLog();
 }
@@ -199,9 +218,7 @@ void ActiveRequest::sendLocalReply(int status, std::string_view body, uint32_t f
                                    core::http::HeaderMap* extra) {
   if (finished_ || responseStarted_) return;
   flags_ |= flags;
-  for (uint32_t bit = 1; bit <= kUpstreamProtocolError; bit <<= 1) {
-    if (flags & bit) worker_.stats.flagCounter(bit).inc();
-  }
+  countFlags(worker_.stats, flags);
   core::http::HeaderMap headers;
   if (extra) headers = *extra;
   applyResponseFilters(status, headers);
@@ -275,6 +292,7 @@ void ActiveRequest::resetStream(uint32_t flags) {
   if (finished_) return;
   flushResponse();  // what the client already has a right to, before the close
   flags_ |= flags;
+  countFlags(worker_.stats, flags);
   finished_ = true;
   writeAccessLog();
   connection_.closeNow();

@@ -43,6 +43,9 @@ class ActiveRequest {
   void onDownstreamWritable();
   void onDownstreamTunnelData(std::string_view data);
   void onDownstreamClosed();  // the client went away: stop everything (flag DC)
+  // The rest of the request (its body) is malformed: stop everything; the connection answers
+  // `status` (flag DPE).
+  void onDownstreamProtocolError(int status);
 
   // For filters.
   RequestState& request() { return state_; }

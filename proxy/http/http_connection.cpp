@@ -277,22 +277,26 @@ void HttpConnection::enterTunnel() {
 void HttpConnection::protocolError() {
   const auto& err = parser_->error();
   worker_.stats.protocolError(core::http::parseErrorKindName(err.kind)).inc();
-  worker_.stats.flagCounter(kDownstreamProtocolError).inc();
   LOG_DEBUG("http", peer_.toString(), ": bad request: ", err.reason);
   if (active_ && active_->responseStarted()) {
+    worker_.stats.flagCounter(kDownstreamProtocolError).inc();
     closeNow();
     return;
   }
+  // A request whose body went wrong logs itself, with its method, path and upstream.
+  bool logged = active_ != nullptr;
   if (active_) {
-    active_->onDownstreamClosed();
+    active_->onDownstreamProtocolError(err.status);
     core::deferredDelete(worker_.loop, std::move(active_));
+  } else {
+    worker_.stats.flagCounter(kDownstreamProtocolError).inc();
   }
   core::http::HeaderMap headers;
   headers.addView(kResponseFlagsHeader, "DPE");
   std::string body = std::string(err.reason) + "\n";
   write(core::http::localReply(
       {.status = err.status, .body = body, .close = true, .headers = &headers}));
-  if (worker_.options.accessLog) {
+  if (worker_.options.accessLog && !logged) {
     std::fprintf(worker_.options.accessLog, "- \"- - -\" %d DPE 0 0 0 \"-\" \"-\" \"%s\"\n",
                  err.status, peer_.toString().c_str());
   }

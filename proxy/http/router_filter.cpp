@@ -328,7 +328,7 @@ void RouterFilter::attemptFailed(AttemptFailure failure, uint32_t flag, const st
   endAttempt(false);
   if (responseForwarded_) {
     done_ = true;
-    request_->resetStream(kUpstreamConnectionTermination);
+    request_->resetStream(flag);
     return;
   }
   if (canRetry() && policy_.retriesFailure(failure)) {
@@ -344,6 +344,10 @@ void RouterFilter::attemptFailed(AttemptFailure failure, uint32_t flag, const st
   if (failure == AttemptFailure::perTryTimeout) {
     cluster_->timeouts.fetch_add(1, std::memory_order_relaxed);
     request_->sendLocalReply(504, "upstream request timeout\n", flags);
+    return;
+  }
+  if (failure == AttemptFailure::protocolError) {
+    request_->sendLocalReply(502, "upstream sent an invalid response: " + why + "\n", flags);
     return;
   }
   const char* what = failure == AttemptFailure::connectFailure
@@ -398,7 +402,10 @@ void RouterFilter::onUpstreamComplete() {
 }
 
 void RouterFilter::onUpstreamFailure(AttemptFailure failure, std::string_view why) {
-  attemptFailed(failure, kUpstreamConnectionTermination, std::string(why));
+  attemptFailed(failure,
+                failure == AttemptFailure::protocolError ? kUpstreamProtocolError
+                                                         : kUpstreamConnectionTermination,
+                std::string(why));
 }
 
 void RouterFilter::onUpstreamTunnelData(std::string_view data) {

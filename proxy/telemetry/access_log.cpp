@@ -115,6 +115,10 @@ std::string_view responseCodeDetails(int status, uint32_t flags, bool upstreamAn
   if (flags & kUpstreamRequestTimeout) return "upstream_response_timeout";
   if (flags & kFaultInjected) return "fault_filter_abort";
   if (flags & kDownstreamProtocolError) return "codec_error";
+  if (flags & kUpstreamProtocolError) {
+    return upstreamAnswered ? "upstream_reset_after_response_started{protocol_error}"
+                            : "upstream_reset_before_response_started{protocol_error}";
+  }
   if (flags & kUpstreamConnectionTermination) {
     return upstreamAnswered ? "upstream_reset_after_response_started{connection_termination}"
                             : "upstream_reset_before_response_started{connection_termination}";

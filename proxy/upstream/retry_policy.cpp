@@ -56,6 +56,7 @@ bool RetryPolicy::retriesFailure(AttemptFailure failure) const {
     case AttemptFailure::refused:
       return onRefusedStream_ || onReset_ || on5xx_ || onGatewayError_ || onConnectFailure_;
     case AttemptFailure::reset:
+    case AttemptFailure::protocolError:
       return onReset_ || on5xx_ || onGatewayError_;
     case AttemptFailure::perTryTimeout:
       return on5xx_ || onGatewayError_ || onReset_;

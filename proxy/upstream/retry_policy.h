@@ -23,6 +23,7 @@ enum class AttemptFailure {
   connectFailure,  // could not connect (or connect timeout)
   refused,         // a reused connection closed before any response byte
   reset,           // the connection broke after the request went out
+  protocolError,   // the upstream's answer is not HTTP/1.1 (a reset, for retries)
   perTryTimeout,
 };
 

@@ -151,7 +151,7 @@ void UpstreamConnection::onData(core::ByteView data) {
     }
     case ParseStatus::error:
       reusable_ = false;
-      fail(AttemptFailure::reset, parser_->error().reason);
+      fail(AttemptFailure::protocolError, parser_->error().reason);
       break;
   }
   // Still attached: the response goes on in a later read. (A complete response detached
