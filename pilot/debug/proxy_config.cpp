@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "pilot/debug/proxy_status.h"
+
 namespace mesh::pilot {
 
 namespace {
@@ -40,23 +42,6 @@ const Json& list(const Json& doc, const char* key) {
   if (!doc.is_object()) return kEmpty;
   auto it = doc.find(key);
   return it != doc.end() && it->is_array() ? *it : kEmpty;
-}
-
-// Columns padded to the widest cell plus three spaces, as proxy-status prints them.
-std::string table(const Rows& rows) {
-  std::vector<std::size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out += std::string(widths[i] - row[i].size() + 3, ' ');
-    }
-    out += '\n';
-  }
-  return out;
 }
 
 // Istio's cluster names say the direction: "outbound|9080|v1|reviews..." or "inbound|9080||".
@@ -212,28 +197,30 @@ std::vector<AdminHost> parseAdminClusters(const std::string& text) {
   return hosts;
 }
 
-nlohmann::json selectClusters(const Json& configDump, const ProxyConfigFilter& filter) {
+namespace {
+
+// The entries of the snapshot's list `key` that `keep` accepts (objects only).
+Json selectFrom(const Json& configDump, const char* key, const ProxyConfigFilter& filter,
+                bool (*keep)(const Json&, const ProxyConfigFilter&)) {
   Json out = Json::array();
-  for (const auto& c : list(configDump, "clusters")) {
-    if (c.is_object() && keepCluster(c, filter)) out.push_back(c);
+  for (const auto& entry : list(configDump, key)) {
+    if (entry.is_object() && keep(entry, filter)) out.push_back(entry);
   }
   return out;
+}
+
+}  // namespace
+
+nlohmann::json selectClusters(const Json& configDump, const ProxyConfigFilter& filter) {
+  return selectFrom(configDump, "clusters", filter, keepCluster);
 }
 
 nlohmann::json selectListeners(const Json& configDump, const ProxyConfigFilter& filter) {
-  Json out = Json::array();
-  for (const auto& l : list(configDump, "listeners")) {
-    if (l.is_object() && keepListener(l, filter)) out.push_back(l);
-  }
-  return out;
+  return selectFrom(configDump, "listeners", filter, keepListener);
 }
 
 nlohmann::json selectRoutes(const Json& configDump, const ProxyConfigFilter& filter) {
-  Json out = Json::array();
-  for (const auto& t : list(configDump, "routeTables")) {
-    if (t.is_object() && keepRouteTable(t, filter)) out.push_back(t);
-  }
-  return out;
+  return selectFrom(configDump, "routeTables", filter, keepRouteTable);
 }
 
 // Envoy's health flags name each failed check; an outlier ejection is its own column, so
@@ -279,7 +266,7 @@ std::string formatClusters(const Json& configDump, const ProxyConfigFilter& filt
                     orDash(str(c, "subset")), orDash(clusterDirection(str(c, "name"))),
                     clusterType(c), "-"});
   }
-  return table(rows);
+  return formatColumns(rows);
 }
 
 std::string formatListeners(const Json& configDump, const ProxyConfigFilter& filter) {
@@ -306,7 +293,7 @@ std::string formatListeners(const Json& configDump, const ProxyConfigFilter& fil
                                                             : "-";
     rows.push_back({address, port, match, destination});
   }
-  return table(rows);
+  return formatColumns(rows);
 }
 
 std::string formatRoutes(const Json& configDump, const ProxyConfigFilter& filter) {
@@ -319,7 +306,7 @@ std::string formatRoutes(const Json& configDump, const ProxyConfigFilter& filter
       }
     }
   }
-  return table(rows);
+  return formatColumns(rows);
 }
 
 std::string formatEndpoints(const std::vector<AdminHost>& hosts, const ProxyConfigFilter& filter) {
@@ -329,7 +316,7 @@ std::string formatEndpoints(const std::vector<AdminHost>& hosts, const ProxyConf
     rows.push_back({h.address, hostHealthy(h) ? "HEALTHY" : "UNHEALTHY",
                     outlierOk(h) ? "OK" : "FAILED", h.cluster});
   }
-  return table(rows);
+  return formatColumns(rows);
 }
 
 std::string formatSecrets(const Json& certs, const std::string& now) {
@@ -342,7 +329,7 @@ std::string formatSecrets(const Json& certs, const std::string& now) {
     rows.push_back({str(c, "name"), str(c, "type"), "ACTIVE", valid ? "true" : "false",
                     orDash(str(c, "serialNumber")), orDash(notAfter), orDash(notBefore)});
   }
-  return table(rows);
+  return formatColumns(rows);
 }
 
 }  // namespace mesh::pilot

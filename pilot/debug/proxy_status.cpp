@@ -75,6 +75,27 @@ core::Result<std::string> httpGet(const core::SocketAddress& address, const std:
   return reader.text.substr(head + 4);
 }
 
+std::string formatColumns(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return "";
+  std::vector<std::size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size() && i < widths.size()) {
+        out += std::string(widths[i] - row[i].size() + 3, ' ');
+      }
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 std::string formatProxyStatus(const nlohmann::json& syncz) {
   std::vector<std::vector<std::string>> rows{{"NAME", "CLUSTER", "CONFIG", "PILOT", "VERSION"}};
   std::vector<std::string> reasons;
@@ -92,18 +113,7 @@ std::string formatProxyStatus(const nlohmann::json& syncz) {
     }
   }
   std::sort(rows.begin() + 1, rows.end());
-  std::vector<std::size_t> widths(rows[0].size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out += std::string(widths[i] - row[i].size() + 3, ' ');
-    }
-    out += '\n';
-  }
+  std::string out = formatColumns(rows);
   if (!reasons.empty()) {
     out += "\nNACK reasons:\n";
     for (const auto& r : reasons) out += "  " + r + "\n";

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,10 @@ namespace mesh::pilot {
 // GET `path` from an HTTP/1.1 server (pilot's monitoring port) and return the body of a 200.
 core::Result<std::string> httpGet(const core::SocketAddress& address, const std::string& path,
                                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Rows (the first is the header) as columns padded to the widest cell plus three spaces; the
+// layout of every table `mesh proxy-status` and `mesh proxy-config` print.
+std::string formatColumns(const std::vector<std::vector<std::string>>& rows);
 
 // The table for a /debug/syncz document.
 std::string formatProxyStatus(const nlohmann::json& syncz);

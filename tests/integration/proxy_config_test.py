@@ -166,6 +166,16 @@ class ProxyConfigTest(unittest.TestCase):
         self.assertEqual(res.returncode, 1)
         self.assertIn("no-such-host.invalid", res.stderr)
 
+    def test_a_page_that_is_not_json(self):
+        server = Upstream("text", lambda h: reply(h, 200, b"hello, not json"))
+        try:
+            res = proxy_config(f"127.0.0.1:{server.port}", "listener")
+        finally:
+            server.stop()
+        self.assertEqual(res.returncode, 1)
+        self.assertIn("/config_dump is not a JSON object", res.stderr)
+        self.assertEqual(res.stdout, "")
+
     def test_a_server_that_is_not_a_proxy_admin_port(self):
         # The proxy's outbound listener answers HTTP, but /config_dump there is a route miss.
         res = proxy_config(self.proxy.addresses["outbound"], "cluster")
