@@ -171,7 +171,7 @@ class ReloadUnderLoadTest(LoadCase):
 
 class DrainUnderLoadTest(LoadCase):
     def test_sigterm_with_many_requests_in_flight_completes_them_all(self):
-        slow = self.upstream("slow", delay=0.4)
+        slow = self.upstream("slow", delay=0.5)
         p = self.proxy(snapshot([{"route": [{"cluster": "cs"}], "timeoutMs": 10000}],
                                 [cluster("cs", slow.port)]), "--drain-seconds", "5")
         port = p.port()
@@ -198,21 +198,32 @@ class DrainUnderLoadTest(LoadCase):
         deadline = time.monotonic() + 5
         while slow.arrived < n and time.monotonic() < deadline:
             time.sleep(0.005)
-        self.assertEqual(slow.arrived, n)  # all n are at the upstream, none answered yet
-        self.assertEqual(slow.answered, 0)
+        self.assertEqual(slow.arrived, n)  # all n are at the upstream
         start = time.monotonic()
         p.proc.send_signal(signal.SIGTERM)
+        in_flight = n - slow.answered
+        # On a busy machine the first may be answered before the last arrives; most are not.
+        self.assertGreaterEqual(in_flight, n // 2)
+        # The listener closes at once: while those are still being answered, a new client
+        # is refused.
+        time.sleep(0.1)
+        refused_while_draining = False
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            refused_while_draining = slow.answered < n
         for t in threads:
             t.join(15)
         code = p.proc.wait(timeout=10)
         took = time.monotonic() - start
-        print(f"\n{n} requests in flight at SIGTERM: "
+        print(f"\n{in_flight} of {n} requests in flight at SIGTERM: "
               f"{sum(1 for r in results if r[0] == 200)} answered 200; exit {code} after {took:.2f} s")
         self.assertEqual(sorted(r[:2] for r in results), [(200, b"slow")] * n)
         # Each answer tells the client this connection is closing.
         self.assertEqual({r[2] for r in results}, {"close"})
         self.assertEqual(code, 0)
         self.assertLess(took, 5)
+        self.assertTrue(refused_while_draining)
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1)
 
