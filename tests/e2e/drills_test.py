@@ -530,26 +530,31 @@ class CaDrills(unittest.TestCase):
             return serial_of(f.read())
 
     def test_3_ca_down_through_a_renewal(self):
-        # 20 s certificates, renewed at about 10 s: the CA is down from 2 s to 14 s, so the
-        # first renewals fail and are retried (1 s, 2 s, 4 s apart) and succeed after it is
-        # back, well before the 20 s expiry.
-        self.start("20s")
+        # 30 s certificates, renewed at 15 s give or take 1.5 s: the CA is down from 2 s to
+        # 17.5 s, so the first renewals fail and are retried (about 1 s, 2 s, 4 s apart) and
+        # succeed after it is back, well before the 30 s expiry. Every request is a new mTLS
+        # handshake, so serving on the current certificates is what is shown.
+        self.start("30s", {"maxRequestsPerConnection": 1})
         started = time.monotonic()
         first = {w: self.chain_serial(w) for w in ("server", "client")}
         load = Load(self.client.port("outbound"), "reviews")
         try:
             time.sleep(2)
+            accepted = lambda: metric(self.server.port("admin"),  # noqa: E731
+                                      "mesh_proxy_downstream_connections_total")
             self.ca.proc.kill()
             self.ca.proc.wait()
             down_at = time.monotonic() - started
-            time.sleep(12)
+            accepted_at_kill = accepted()
+            time.sleep(15.5)
             during = load.count()
+            handshakes_down = accepted() - accepted_at_kill
             unchanged = {w: self.chain_serial(w) for w in ("server", "client")}
             failed_renewals = {w: [l for l in s.stderr().splitlines()
                                    if "certificate request failed" in l and "retrying" in l]
                                for w, s in (("server", self.server), ("client", self.client))}
             self.ca.stop()
-            self.ca = CaAgain(self.ca, "--default-ttl", "20s")
+            self.ca = CaAgain(self.ca, "--default-ttl", "30s")
             self.procs[0] = self.ca
             up_at = time.monotonic() - started
             renewed = until("both sidecars renewed",
@@ -560,16 +565,17 @@ class CaDrills(unittest.TestCase):
         finally:
             sent, failed = load.stop("drill 3, CA down through a renewal")
         presented = serial_of(presented_chain(self.ca, self.dir, self.server.port("inbound")))
-        print("  CA down from %.1f s to %.1f s (%d requests meanwhile); both sidecars renewed "
-              "at %.1f s; the server presents %s (was %s)" % (
-                  down_at, up_at, during[0], renewed, presented, first["server"]),
-              file=sys.stderr)
+        print("  CA down from %.1f s to %.1f s (%d requests sent by then, %d mTLS handshakes "
+              "while it was down); both sidecars renewed at %.1f s (expiry at 30 s); the server "
+              "presents %s (was %s)" % (down_at, up_at, during[0], handshakes_down, renewed,
+                                        presented, first["server"]), file=sys.stderr)
         print("  failed renewals retried while the CA was down: server %d, client %d; the "
               "server's last: %s" % (len(failed_renewals["server"]),
                                      len(failed_renewals["client"]),
                                      (failed_renewals["server"] or ["-"])[-1]), file=sys.stderr)
         self.assertEqual(failed, 0, load.failures[:10])
         self.assertEqual(unchanged, first)  # no renewal while the CA was down
+        self.assertGreater(handshakes_down, 1000)
         for who in ("server", "client"):
             self.assertGreaterEqual(len(failed_renewals[who]), 2, who)
         self.assertEqual(presented, self.chain_serial("server"))
