@@ -530,14 +530,20 @@ class CaDrills(unittest.TestCase):
             return serial_of(f.read())
 
     def test_3_ca_down_through_a_renewal(self):
-        # 30 s certificates, renewed at 15 s give or take 1.5 s: the CA is down from 2 s to
-        # 17.5 s, so the first renewals fail and are retried (about 1 s, 2 s, 4 s apart) and
-        # succeed after it is back, well before the 30 s expiry. Every request is a new mTLS
-        # handshake, so serving on the current certificates is what is shown.
+        # 30 s certificates, renewed at 15 s give or take 1.5 s: the CA goes down at 2 s and
+        # comes back once each sidecar has failed to renew twice (retries about 1 s, 2 s, 4 s
+        # apart), so the next retry succeeds well before the 30 s expiry. Every request is a
+        # new mTLS handshake, so serving on the current certificates is what is shown.
         self.start("30s", {"maxRequestsPerConnection": 1})
         started = time.monotonic()
         first = {w: self.chain_serial(w) for w in ("server", "client")}
         load = Load(self.client.port("outbound"), "reviews")
+        sidecars = (("server", self.server), ("client", self.client))
+
+        def failed_renewals():
+            return {w: [l for l in s.stderr().splitlines()
+                        if "certificate request failed" in l and "retrying" in l]
+                    for w, s in sidecars}
         try:
             time.sleep(2)
             accepted = lambda: metric(self.server.port("admin"),  # noqa: E731
@@ -546,13 +552,12 @@ class CaDrills(unittest.TestCase):
             self.ca.proc.wait()
             down_at = time.monotonic() - started
             accepted_at_kill = accepted()
-            time.sleep(15.5)
+            until("two failed renewals in each sidecar",
+                  lambda: all(len(f) >= 2 for f in failed_renewals().values()), 25)
             during = load.count()
             handshakes_down = accepted() - accepted_at_kill
             unchanged = {w: self.chain_serial(w) for w in ("server", "client")}
-            failed_renewals = {w: [l for l in s.stderr().splitlines()
-                                   if "certificate request failed" in l and "retrying" in l]
-                               for w, s in (("server", self.server), ("client", self.client))}
+            renewals = failed_renewals()
             self.ca.stop()
             self.ca = CaAgain(self.ca, "--default-ttl", "30s")
             self.procs[0] = self.ca
@@ -570,14 +575,14 @@ class CaDrills(unittest.TestCase):
               "presents %s (was %s)" % (down_at, up_at, during[0], handshakes_down, renewed,
                                         presented, first["server"]), file=sys.stderr)
         print("  failed renewals retried while the CA was down: server %d, client %d; the "
-              "server's last: %s" % (len(failed_renewals["server"]),
-                                     len(failed_renewals["client"]),
-                                     (failed_renewals["server"] or ["-"])[-1]), file=sys.stderr)
+              "server's last: %s" % (len(renewals["server"]), len(renewals["client"]),
+                                     renewals["server"][-1]), file=sys.stderr)
         self.assertEqual(failed, 0, load.failures[:10])
         self.assertEqual(unchanged, first)  # no renewal while the CA was down
         self.assertGreater(handshakes_down, 1000)
+        self.assertLess(renewed, 28)  # before the first certificates expire
         for who in ("server", "client"):
-            self.assertGreaterEqual(len(failed_renewals[who]), 2, who)
+            self.assertGreaterEqual(len(renewals[who]), 2, who)
         self.assertEqual(presented, self.chain_serial("server"))
         self.assertNotEqual(presented, first["server"])
 
