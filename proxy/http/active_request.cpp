@@ -225,7 +225,11 @@ void ActiveRequest::sendLocalReply(int status, std::string_view body, uint32_t f
   status_ = status;
   responseStarted_ = true;
   scratch_.clear();
-  core::http::appendLocalReply(scratch_, {.status = status, .body = body,
+  // A reply before the request's body has arrived ends the connection (the rest of the body
+  // would be read as the next request): say so, so the client does not reuse it.
+  bool closing = !state_.keepAlive || connection_.isDraining() ||
+                 (!requestComplete_ && !endsWithHead());
+  core::http::appendLocalReply(scratch_, {.status = status, .body = body, .close = closing,
                                           .headRequest = headRequest_, .headers = &headers});
   bytesSent_ += body.size();
   connection_.write(std::move(scratch_));

@@ -63,6 +63,11 @@ class ActiveRequest {
                       core::http::HeaderMap* extra = nullptr);
   bool responseStarted() const { return responseStarted_; }
   bool requestComplete() const { return requestComplete_; }
+  // The request ends with its head (no body, no upgrade): answered before the parser reached
+  // its end, the connection can still carry the next one.
+  bool endsWithHead() const {
+    return !state_.hasBody() && !state_.upgrade && state_.method != core::http::Method::connect;
+  }
   bool finished() const { return finished_; }
 
   // For the router: the response on its way to the client.

@@ -238,11 +238,21 @@ void HttpConnection::onBody(std::string_view piece) {
 
 Flow HttpConnection::onMessageComplete(const core::http::HeaderMap&) {
   if (active_) active_->onRequestComplete();
+  if (!active_ && endPending_) {
+    endPending_ = false;
+    return Flow::proceed;  // on to the next request, if the client sent one already
+  }
   return Flow::pause;
 }
 
 void HttpConnection::onRequestFinished(bool keepAlive) {
   bool requestDone = active_ && active_->requestComplete();
+  if (active_ && !requestDone && active_->endsWithHead()) {
+    // Answered from its head alone (a local reply): the parser has yet to report the
+    // request's end, which then needs no one.
+    requestDone = true;
+    endPending_ = true;
+  }
   if (active_) core::deferredDelete(worker_.loop, std::move(active_));
   if (closed_) return;
   if (!keepAlive || !requestDone || noMoreRequests_ || worker_.draining) {

@@ -104,6 +104,7 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
   uint64_t deadlineMs_ = 0;  // when it expires, in loop time
   std::optional<std::string> forwardedClientCert_;
   bool gateway_ = false;
+  bool endPending_ = false;  // a request answered from its head; its end is still to parse
   std::string peerPrincipal_;
   std::string serverName_;
   uint32_t originalPort_ = 0;

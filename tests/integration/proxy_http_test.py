@@ -446,6 +446,33 @@ class ClientTest(ProxyCase):
         self.assertTrue(out.startswith(b"HTTP/1.1 408"), out)
         slow.close()
 
+    def test_local_replies_keep_the_connection_for_the_next_request(self):
+        # 404 NR (no route) answered from the head: the connection carries on, pipelined or not.
+        conn = http.client.HTTPConnection("127.0.0.1", self.p.port(), timeout=5)
+        for path in ("/1", "/2", "/3"):
+            conn.request("GET", path, headers={"Host": "nowhere"})
+            resp = conn.getresponse()
+            resp.read()
+            self.assertEqual(resp.status, 404)
+            self.assertNotEqual(resp.getheader("connection"), "close")
+        conn.request("GET", "/4", headers={"Host": "svc"})
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+        out = self.raw(b"GET /a HTTP/1.1\r\nHost: nowhere\r\n\r\nGET /b HTTP/1.1\r\nHost: svc\r\n"
+                       b"Connection: close\r\n\r\n")
+        self.assertEqual(out.count(b"HTTP/1.1 404"), 1, out)
+        self.assertEqual(out.count(b"HTTP/1.1 200"), 1, out)
+
+    def test_a_local_reply_before_the_body_closes_and_says_so(self):
+        s = socket.create_connection(("127.0.0.1", self.p.port()), timeout=5)
+        s.sendall(b"POST / HTTP/1.1\r\nHost: nowhere\r\nContent-Length: 10\r\n\r\n")
+        out = b""
+        while b"\r\n\r\n" not in out:
+            out += s.recv(65536)
+        s.close()
+        self.assertTrue(out.startswith(b"HTTP/1.1 404"), out)
+        self.assertIn(b"connection: close", out.lower())
+
     def test_keep_alive_and_pipelining(self):
         out = self.raw(b"GET /1 HTTP/1.1\r\nHost: svc\r\n\r\nGET /2 HTTP/1.1\r\nHost: svc\r\n"
                        b"Connection: close\r\n\r\n")
