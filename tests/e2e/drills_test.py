@@ -19,7 +19,6 @@ import calendar
 import http.client
 import json
 import os
-import queue
 import re
 import shutil
 import signal
@@ -36,6 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 
 from ca_test import Ca  # noqa: E402
 from meshtest import MESH, mesh  # noqa: E402
+from mesh_up import MeshUp  # noqa: E402
 from proxy_http_test import Upstream  # noqa: E402
 from proxy_mtls_test import (CLUSTER, Sidecar, client_snapshot, serial_of,  # noqa: E402
                              server_snapshot)
@@ -211,62 +211,6 @@ spec:
 """
 
 
-class MeshUp:
-    """`mesh up DIR` without ingress; stdout and stderr read on threads."""
-
-    def __init__(self, directory):
-        self.state = tempfile.mkdtemp(prefix="mesh-drills-state-")
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        self.proc = subprocess.Popen(
-            [MESH, "up", directory, "--no-ingress", "--state-dir", self.state,
-             "--grace-ms", "2000"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.lines = queue.Queue()
-        self.output = []
-        self.errors = []
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines.put),
-                         daemon=True).start()
-        threading.Thread(target=self._read, args=(self.proc.stderr, self.errors.append),
-                         daemon=True).start()
-
-    @staticmethod
-    def _read(stream, sink):
-        for line in stream:
-            sink(line.rstrip("\n"))
-
-    def wait_for(self, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                continue
-            self.output.append(line)
-            if predicate(line):
-                return line
-        raise AssertionError("mesh up: nothing matched in %.0f s; output:\n%s\nerrors:\n%s"
-                             % (timeout, "\n".join(self.output), "\n".join(self.errors[-20:])))
-
-    def info(self):
-        with open(os.path.join(self.state, "mesh-up.json")) as f:
-            return json.load(f)
-
-    def pods(self):
-        return {p["name"]: p for p in self.info()["pods"]}
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.state, ignore_errors=True)
-
-
 def host_stats(clusters_text, cluster):
     """/clusters of a sidecar: {host: {stat: value}} for one cluster."""
     hosts = {}
@@ -284,7 +228,7 @@ class MeshUpDrills(unittest.TestCase):
         for name, text in MESH_DIR.items():
             with open(os.path.join(cls.work, name), "w") as f:
                 f.write(text)
-        cls.mesh = MeshUp(cls.work)
+        cls.mesh = MeshUp(cls.work, "--no-ingress")
         try:
             cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 30)
         except BaseException:

@@ -11,11 +11,8 @@ Runs without root, on loopback, with ports picked by the kernel."""
 import http.client
 import json
 import os
-import queue
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +21,8 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MESH = os.path.abspath(os.environ.get("MESH_BIN", "build/cmd/mesh"))
+from mesh_up import MeshUp
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOOKINFO = os.path.join(ROOT, "examples", "bookinfo")
 TASKS = os.path.join(ROOT, "docs", "tasks", "yaml")
@@ -34,63 +32,6 @@ REQUESTS = 500
 # standard deviation of 2.2 points, so 8 points (3.6 deviations) fails by chance about once
 # in 3000 runs, while a split that did not change is still far outside it.
 TOLERANCE = 0.08
-
-
-class MeshUp:
-    """`mesh up DIR` with the ingress on a free port; its stdout read on a thread."""
-
-    def __init__(self, directory, *extra):
-        self.state = tempfile.mkdtemp(prefix="mesh-tasks-state-")
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        self.proc = subprocess.Popen(
-            [MESH, "up", directory, "--ingress-port", "0", "--state-dir", self.state,
-             "--grace-ms", "2000", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.lines = queue.Queue()
-        self.output = []
-        self.errors = []
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            self.errors.append(line.rstrip("\n"))
-
-    def wait_for(self, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                continue
-            self.output.append(line)
-            if predicate(line):
-                return line
-        raise AssertionError("mesh up: nothing matched in %.0f s; output:\n%s\nerrors:\n%s"
-                             % (timeout, "\n".join(self.output), "\n".join(self.errors[-20:])))
-
-    def info(self):
-        with open(os.path.join(self.state, "mesh-up.json")) as f:
-            return json.load(f)
-
-    def pod(self, name):
-        return {p["name"]: p for p in self.info()["pods"]}[name]
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.state, ignore_errors=True)
 
 
 def request(port, path, host="127.0.0.1", method="GET", headers=None, proxy=False, timeout=15):
@@ -156,7 +97,7 @@ class Tasks(unittest.TestCase):
         shutil.copytree(BOOKINFO, cls.dir)
         # docs/tasks/tracing.md: `mesh up --zipkin-address ... --trace-sampling 100`.
         cls.collector = Collector()
-        cls.mesh = MeshUp(cls.dir, "--zipkin-address", cls.collector.address,
+        cls.mesh = MeshUp(cls.dir, "--ingress-port", "0", "--zipkin-address", cls.collector.address,
                           "--trace-sampling", "100")
         try:
             cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 20)
