@@ -38,7 +38,10 @@ ProxyStats::ProxyStats(core::metrics::Registry& r)
       jwt(r.counter("mesh_proxy_jwt_authn_total",
                     "Inbound requests that carried a JWT, by result (ok or the refusal reason)",
                     {"result"})),
-      istio(r) {}
+      istio(r) {
+  for (size_t i = 0; i < jwtByResult.size(); ++i)
+    jwtByResult[i] = &jwt.series({authn::failureLabel(static_cast<authn::JwtFailure>(i))});
+}
 
 core::metrics::Counter& ProxyStats::flagCounter(uint32_t flagBit) {
   return flags.series({responseFlagsString(flagBit)});

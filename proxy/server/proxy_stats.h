@@ -2,9 +2,11 @@
 // worker (relaxed atomics, see core/metrics/metrics.h). Rendered by the admin /stats.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include "core/metrics/registry.h"
+#include "proxy/authn/jwt_rule.h"
 #include "proxy/telemetry/istio_metrics.h"
 
 namespace mesh::proxy {
@@ -16,7 +18,9 @@ struct ProxyStats {
   core::metrics::Counter& flagCounter(uint32_t flagBit);
   core::metrics::Counter& protocolError(std::string_view kind);
   // Requests that carried a JWT, by result: "ok" or why it was refused.
-  core::metrics::Counter& jwtCounter(std::string_view result) { return jwt.series({result}); }
+  core::metrics::Counter& jwtCounter(authn::JwtFailure result) {
+    return *jwtByResult[static_cast<size_t>(result)];
+  }
 
   core::metrics::Registry& registry;
   core::metrics::Counter& downstreamRequests;
@@ -32,6 +36,9 @@ struct ProxyStats {
   core::metrics::Family<core::metrics::Counter>& flags;
   core::metrics::Family<core::metrics::Counter>& protocolErrors;
   core::metrics::Family<core::metrics::Counter>& jwt;
+  // One series per JWT result, resolved here so a request with a token looks nothing up.
+  std::array<core::metrics::Counter*, static_cast<size_t>(authn::JwtFailure::badSignature) + 1>
+      jwtByResult{};
   telemetry::IstioMetrics istio;  // Istio's standard metrics (proxy/telemetry)
 };
 

@@ -12,7 +12,7 @@ FilterStatus JwtFilter::onRequestHeaders(ActiveRequest& request) {
   authn::AuthnResult result =
       authenticator_.authenticate(r.headers, r.query(), static_cast<int64_t>(std::time(nullptr)));
   if (!result.tokenFound) return FilterStatus::kContinue;
-  request.worker().stats.jwtCounter(authn::failureLabel(result.failure)).inc();
+  request.worker().stats.jwtCounter(result.failure).inc();
   if (result.authenticated()) {
     r.requestPrincipal = std::move(result.principal);
     r.jwtClaims = std::move(result.claims);
