@@ -39,12 +39,10 @@ ProxyStats::ProxyStats(core::metrics::Registry& r)
                     "Inbound requests that carried a JWT, by result (ok or the refusal reason)",
                     {"result"})),
       istio(r) {
+  for (uint32_t bit = 1; bit <= kUpstreamProtocolError; bit <<= 1)
+    flagByBit[static_cast<size_t>(__builtin_ctz(bit))] = &flags.series({responseFlagsString(bit)});
   for (size_t i = 0; i < jwtByResult.size(); ++i)
     jwtByResult[i] = &jwt.series({authn::failureLabel(static_cast<authn::JwtFailure>(i))});
-}
-
-core::metrics::Counter& ProxyStats::flagCounter(uint32_t flagBit) {
-  return flags.series({responseFlagsString(flagBit)});
 }
 
 core::metrics::Counter& ProxyStats::protocolError(std::string_view kind) {

@@ -15,7 +15,9 @@ struct ProxyStats {
   explicit ProxyStats(core::metrics::Registry& registry);
 
   // Per-flag and per-error-kind series are looked up once, here, not per request.
-  core::metrics::Counter& flagCounter(uint32_t flagBit);
+  core::metrics::Counter& flagCounter(uint32_t flagBit) {
+    return *flagByBit[static_cast<size_t>(__builtin_ctz(flagBit))];
+  }
   core::metrics::Counter& protocolError(std::string_view kind);
   // Requests that carried a JWT, by result: "ok" or why it was refused.
   core::metrics::Counter& jwtCounter(authn::JwtFailure result) {
@@ -34,6 +36,7 @@ struct ProxyStats {
   core::metrics::Counter& rbacDeniedHttp;  // requests and connections AuthorizationPolicy refused
   core::metrics::Counter& rbacDeniedTcp;
   core::metrics::Family<core::metrics::Counter>& flags;
+  std::array<core::metrics::Counter*, 32> flagByBit{};  // by the flag's bit, as ResponseFlag
   core::metrics::Family<core::metrics::Counter>& protocolErrors;
   core::metrics::Family<core::metrics::Counter>& jwt;
   // One series per JWT result, resolved here so a request with a token looks nothing up.
