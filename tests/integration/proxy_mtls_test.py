@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -142,6 +143,7 @@ class Sidecar:
         self.proc.wait()
         self.proc.stdout.close()
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class MtlsBetweenSidecars(unittest.TestCase):
@@ -163,6 +165,7 @@ class MtlsBetweenSidecars(unittest.TestCase):
         cls.server.stop()
         cls.app.stop()
         cls.ca.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
 
     def set_mode(self, mode):
         self.server.write(server_snapshot(self.app.port, mode, version="s-" + mode))
@@ -267,6 +270,7 @@ class CertificateRenewal(unittest.TestCase):
         self.server.stop()
         self.app.stop()
         self.ca.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def presented_serial(self):
         certs = os.path.join(self.dir, "probe-" + str(time.time()))
@@ -398,6 +402,7 @@ class PilotSubscription(unittest.TestCase):
         self.pilot.stop()
         self.app.stop()
         self.ca.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def snapshot(self, port, version):
         return {"version": version,
