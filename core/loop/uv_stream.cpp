@@ -1,6 +1,7 @@
 #include "core/loop/uv_stream.h"
 
 #include <array>
+#include <memory>
 #include <vector>
 
 namespace mesh::core {
@@ -9,6 +10,19 @@ namespace {
 
 Status closedError(const char* what) {
   return error(Code::unavailable, std::string(what) + ": stream is closed");
+}
+
+// The read buffer of the calling thread, shared by its TCP and pipe streams. On the heap and
+// made on first use, not a thread_local array: glibc zeroes a thread's whole static TLS block
+// when it creates the thread, so two 64 KiB arrays there were 128 KiB of dirty memory in every
+// thread of every process (a proxy's workers, its JWKS fetcher), read or not. From the heap,
+// only the pages a read actually fills are ever touched.
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+char* threadReadBuffer() {
+  thread_local std::unique_ptr<char[]> buffer;
+  if (!buffer) buffer.reset(new char[kReadBufferSize]);  // not zeroed: untouched until read
+  return buffer.get();
 }
 
 }  // namespace
@@ -43,8 +57,7 @@ template <typename H>
 void UvStream<H>::onAlloc(uv_handle_t*, std::size_t, uv_buf_t* buf) {
   // libuv reads into this and calls onRead right away, so one buffer per thread serves every
   // stream and an idle connection holds no read buffer at all.
-  thread_local std::array<char, 64 * 1024> buffer;
-  *buf = uv_buf_init(buffer.data(), buffer.size());
+  *buf = uv_buf_init(threadReadBuffer(), kReadBufferSize);
 }
 
 template <typename H>
