@@ -123,7 +123,10 @@ core::Result<core::Certificate> createRoot(const core::PrivateKey& key,
   core::CertificateTemplate tmpl;
   tmpl.commonName = "mesh root";
   tmpl.organization = trustDomain;
-  tmpl.notBefore = clock.now();
+  // Dated back like the workload certificates (kNotBeforeGrace, signer.h): right after a
+  // start or a rotation step, a peer whose clock reads a moment earlier must not find the
+  // new root "not yet valid" at the top of a chain.
+  tmpl.notBefore = clock.now() - kRootNotBeforeGrace;
   tmpl.notAfter = clock.now() + ttl;
   tmpl.isCa = true;
   return core::createSelfSigned(tmpl, key);

@@ -25,6 +25,8 @@
 namespace mesh::ca {
 
 inline constexpr auto kDefaultRootTtl = std::chrono::hours(24 * 365 * 10);
+// notBefore of a generated root lies this far in the past (clock skew, see signer.h).
+inline constexpr auto kRootNotBeforeGrace = std::chrono::minutes(5);
 
 // What signs and what is trusted, all immutable once loaded.
 struct IssuerMaterial {
@@ -58,7 +60,8 @@ std::string rootKeyPath(const std::string& dataDir);
 std::string trustBundlePath(const std::string& dataDir);
 std::string tokenKeyPath(const std::string& dataDir);
 
-// A self-signed root for `trustDomain` valid for `ttl` from now (O=<trust domain>, CN=mesh root).
+// A self-signed root for `trustDomain` valid for `ttl` from now (O=<trust domain>, CN=mesh root),
+// dated back kRootNotBeforeGrace.
 core::Result<core::Certificate> createRoot(const core::PrivateKey& key,
                                            const std::string& trustDomain, std::chrono::seconds ttl,
                                            const core::Clock& clock);

@@ -15,7 +15,7 @@ core::Result<IssuedCertificate> Signer::issue(const IssuerMaterial& issuer,
   core::CertificateTemplate tmpl;
   tmpl.spiffeId = identity;
   tmpl.organization = identity.trustDomain();
-  tmpl.notBefore = now;
+  tmpl.notBefore = now - kNotBeforeGrace;  // clock skew, see signer.h
   // A certificate that outlives its issuer would fail verification at the end anyway.
   tmpl.notAfter = std::min<core::Clock::TimePoint>(now + ttl, issuer.cert.notAfter());
   if (tmpl.notAfter <= now) return core::error(core::Code::internal, "issuer has expired");

@@ -1,7 +1,8 @@
 // The signer turns a verified request (a public key and the identity the credential proved)
 // into a workload certificate: the SPIFFE id as its only SAN whatever the CSR asked for,
 // digitalSignature+keyEncipherment, serverAuth+clientAuth, a TTL capped by --max-ttl and by
-// the issuer's own expiry. It is pure: no I/O, time from the Clock it is given.
+// the issuer's own expiry. notBefore lies kNotBeforeGrace in the past (see there); notAfter is
+// the time of issue plus the TTL. It is pure: no I/O, time from the Clock it is given.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,14 @@
 namespace mesh::ca {
 
 inline constexpr auto kDefaultCertTtl = std::chrono::hours(24);
+// How far notBefore is dated back. A certificate dated "now" is not yet valid for a peer whose
+// clock reads a moment earlier: another machine a little behind, or on the same machine a
+// verifier that reads time() (the kernel's coarse clock, which can still show the previous
+// second for a few ms after the CA read the precise one). A renewal happens while the old
+// certificate still serves, so the earlier date gives nothing away; notAfter stays the time
+// of issue plus the TTL, and workloads schedule renewal from when they received a certificate
+// (core/identity/cert_manager.h), not from notBefore. Public CAs date back the same way.
+inline constexpr auto kNotBeforeGrace = std::chrono::minutes(5);
 
 struct SignerOptions {
   std::chrono::seconds defaultTtl = kDefaultCertTtl;  // when the request names none

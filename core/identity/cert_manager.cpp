@@ -81,18 +81,20 @@ void CertificateManager::install(IssuedIdentity identity) {
     if (Status s = writeIdentityFiles(options_.outDir, identity); !s)
       LOG_ERROR("identity", "writing ", options_.outDir, ": ", s.toString());
   }
-  auto lifetime = identity.notAfter - identity.notBefore;
+  // The lifetime counts from when the certificate arrived, not from notBefore: CAs date
+  // notBefore back to absorb clock skew (ca/signer.h), and counting from there would renew
+  // early, or at once for certificates that live less than the backdating.
+  Clock::TimePoint start = std::max(identity.notBefore, clock_.now());
+  auto lifetime = identity.notAfter - start;
   std::uniform_real_distribution<double> spread(-options_.jitter, options_.jitter);
   double fraction = std::clamp(options_.renewAt + spread(random_), 0.05, 0.95);
   auto offset = std::chrono::duration_cast<Clock::TimePoint::duration>(lifetime * fraction);
   ++issued_;
-  LOG_INFO(
-      "identity", "installed certificate for ", identity.id.toString(), " serial ",
-      identity.chain.front().serialHex(), ", renewing in ",
-      std::chrono::duration_cast<std::chrono::seconds>(identity.notBefore + offset - clock_.now())
-          .count(),
-      " s");
-  Clock::TimePoint due = identity.notBefore + offset;
+  LOG_INFO("identity", "installed certificate for ", identity.id.toString(), " serial ",
+           identity.chain.front().serialHex(), ", renewing in ",
+           std::chrono::duration_cast<std::chrono::seconds>(start + offset - clock_.now()).count(),
+           " s");
+  Clock::TimePoint due = start + offset;
   current_ = std::move(identity);
   scheduleAt(due);
   if (listener_) listener_(*current_);

@@ -39,8 +39,8 @@ struct CertificateManagerOptions {
   SpiffeId id;
   std::string token{};          // for the first certificate
   std::chrono::seconds ttl{0};  // 0: the CA's default
-  // Renew when this fraction of the lifetime has passed, moved by up to +-jitter (a fraction
-  // of the lifetime too), drawn once per certificate.
+  // Renew when this fraction of the lifetime (from receipt to notAfter) has passed, moved by
+  // up to +-jitter (a fraction of the lifetime too), drawn once per certificate.
   double renewAt = 0.5;
   double jitter = 0.05;
   std::chrono::milliseconds initialBackoff{1'000};

@@ -44,8 +44,9 @@ TEST_CASE_METHOD(LoopFixture, "the certificate is renewed at half life, not befo
   manager.start();
   runUntil([&] { return manager.issued() == 1; });
   auto first = manager.current()->chain.front();
-  CHECK(first.notAfter() - first.notBefore() == 1h);
-  CHECK(manager.nextAttempt() == first.notBefore() + 30min);
+  // The CA dates notBefore 5 min back; half life counts from the issue, not from there.
+  CHECK(first.notAfter() - first.notBefore() == 1h + 5min);
+  CHECK(manager.nextAttempt() == ca.clock.now() + 30min);
 
   ca.clock.advance(29min + 59s);
   core::runUntil(
@@ -55,10 +56,30 @@ TEST_CASE_METHOD(LoopFixture, "the certificate is renewed at half life, not befo
   ca.clock.advance(1s);
   runUntil([&] { return manager.issued() == 2; });
   auto second = manager.current()->chain.front();
-  CHECK(second.notBefore() == ca.clock.now());
+  CHECK(second.notBefore() == ca.clock.now() - 5min);
+  CHECK(second.notAfter() == ca.clock.now() + 1h);
+  CHECK(manager.nextAttempt() == ca.clock.now() + 30min);
   CHECK_FALSE(second == first);
   CHECK(manager.failures() == 0);
   CHECK(ca.metrics.issuedCount() == 2);
+}
+
+TEST_CASE_METHOD(LoopFixture, "a certificate shorter-lived than the CA's backdating renews at half life",
+                 "[identity][manager]") {
+  // 4 s of life, notBefore 5 min back: counted from notBefore, half life would be long past
+  // and the manager would renew without end.
+  test::ServingCa ca(loop);
+  core::CertificateManager manager(loop, ca.clock,
+                                   managerOptions(ca, test::spiffe("default", "web"), 4s));
+  manager.start();
+  runUntil([&] { return manager.issued() == 1; });
+  CHECK(manager.nextAttempt() == ca.clock.now() + 2s);
+  core::runUntil(
+      loop, [] { return false; }, 50ms);
+  CHECK(manager.issued() == 1);
+  ca.clock.advance(2s);
+  runUntil([&] { return manager.issued() == 2; });
+  CHECK(manager.nextAttempt() == ca.clock.now() + 2s);
 }
 
 TEST_CASE_METHOD(LoopFixture, "renewal times are spread by the jitter", "[identity][manager]") {
@@ -71,7 +92,7 @@ TEST_CASE_METHOD(LoopFixture, "renewal times are spread by the jitter", "[identi
     core::CertificateManager manager(loop, ca.clock, options);
     manager.start();
     runUntil([&] { return manager.issued() == 1; });
-    auto offset = manager.nextAttempt() - manager.current()->notBefore;
+    auto offset = manager.nextAttempt() - (manager.current()->notAfter - 1h);
     CHECK(offset >= 24min);
     CHECK(offset <= 36min);
     dues.insert(manager.nextAttempt());

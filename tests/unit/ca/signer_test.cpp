@@ -39,7 +39,8 @@ TEST_CASE("a workload certificate carries only its SPIFFE id and mTLS usages", "
   CHECK(leaf.matches(key));
   CHECK(X509_get_key_usage(leaf.get()) == (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT));
   CHECK(X509_get_extended_key_usage(leaf.get()) == (XKU_SSL_SERVER | XKU_SSL_CLIENT));
-  CHECK(leaf.notBefore() == s.clock.now());
+  // Dated back for peers whose clocks run a little behind; the TTL counts from now.
+  CHECK(leaf.notBefore() == s.clock.now() - 5min);
   CHECK(leaf.notAfter() == s.clock.now() + ca::kDefaultCertTtl);
   CHECK(issued->notAfter == leaf.notAfter());
   CHECK(core::verifyCertificateChain(issued->chain, issued->bundle, s.clock.now()).ok());
@@ -68,4 +69,19 @@ TEST_CASE("no certificate outlives its issuer", "[ca][signer]") {
   auto issued = signer.issue(*s.issuer, test::newKey().publicKey(), test::spiffe("a", "b"), 0s);
   REQUIRE(issued.ok());
   CHECK(issued->notAfter == s.issuer->cert.notAfter());
+}
+
+TEST_CASE("a fresh certificate verifies for a peer whose clock is a little behind",
+          "[ca][signer]") {
+  SignerSetup s;
+  ca::Signer signer({}, s.clock);
+  auto issued = signer.issue(*s.issuer, test::newKey().publicKey(), test::spiffe("a", "b"), 4s);
+  REQUIRE(issued.ok());
+  // A verifier reading the coarse clock a moment before the second the CA read, or another
+  // machine a minute behind: both accept the certificate, root included.
+  CHECK(core::verifyCertificateChain(issued->chain, issued->bundle, s.clock.now() - 1s).ok());
+  CHECK(core::verifyCertificateChain(issued->chain, issued->bundle, s.clock.now() - 1min).ok());
+  CHECK_FALSE(
+      core::verifyCertificateChain(issued->chain, issued->bundle, s.clock.now() - 6min).ok());
+  CHECK(issued->notAfter == s.clock.now() + 4s);
 }
