@@ -2,8 +2,13 @@
 #include "cmd/command.h"
 
 #include <csignal>
+#include <string_view>
+
+#include "core/base/heap.h"
 
 int main(int argc, char** argv) {
+  // Before anything allocates: see heap.h (mesh up runs a hundred of these processes).
+  mesh::core::configureHeap();
   // A peer closing a socket must not kill the process; writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -12,7 +17,8 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   mesh::cmd::Context ctx;
-  mesh::cmd::addCommands(app, ctx);
+  // Only the flags of the mode being run (see addCommands).
+  mesh::cmd::addCommands(app, ctx, argc > 1 ? std::string_view(argv[1]) : std::string_view());
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exitCode;

@@ -1,0 +1,25 @@
+// The heap of a process that is one of many. mesh up runs a hundred of these processes (a
+// sidecar and an app per pod) on one laptop, so what each keeps beyond its live data counts a
+// hundred times. glibc's malloc is tuned for one big server: it keeps freed memory for reuse,
+// and once a large block has been freed it serves ever larger blocks from the heap, where a
+// single live allocation above them pins every page below.
+#pragma once
+
+#include <cstddef>
+
+namespace mesh::core {
+
+// Called first thing in main, before anything allocates much: blocks of 128 KiB and more
+// (a config snapshot's frame and its JSON text, a large body) always get their own mapping,
+// given back when freed, instead of glibc raising that threshold after each such free and
+// leaving the next big block as a hole in the heap.
+void configureHeap();
+
+// Gives the free pages inside the heap back to the kernel (malloc_trim): after a burst of
+// work that freed much (a new config replacing the old one, start-up), what is free stays in
+// the heap as dirty memory otherwise, since glibc only ever trims the top of it. Costs a walk
+// of the free lists, so call it after bursts, not per request. Returns whether anything was
+// released.
+bool releaseFreeHeap();
+
+}  // namespace mesh::core
