@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string_view>
+
 namespace mesh::cmd {
 
 struct Context {
@@ -24,7 +26,8 @@ struct CommandRegistration {
   static const ::mesh::cmd::CommandRegistration meshCommandRegistration{name, add}
 
 // Adds every registered command to `app`; modes of mesh's interface that no file registers
-// yet are listed too and say plainly, when run, that this build does not have them.
-void addCommands(CLI::App& app, Context& ctx);
+// yet are listed too and say plainly, when run, that this build does not have them. With
+// `only` naming a registered command, adds that one alone.
+void addCommands(CLI::App& app, Context& ctx, std::string_view only = {});
 
 }  // namespace mesh::cmd

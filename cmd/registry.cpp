@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cmd/command.h"
@@ -51,7 +52,15 @@ CommandRegistration::CommandRegistration(const char* name, AddCommand add) {
   registry()[name] = add;
 }
 
-void addCommands(CLI::App& app, Context& ctx) {
+void addCommands(CLI::App& app, Context& ctx, std::string_view only) {
+  // Every option of every mode is a heap object with its names, help text and validators,
+  // kept for the whole run: some 100 kB that each of mesh up's hundred processes would carry
+  // for modes it never runs. So a known mode gets its own flags only; anything else (no mode,
+  // --help, a mistyped name) gets the full tree, for the list of modes and the error.
+  if (auto found = registry().find(std::string(only)); found != registry().end()) {
+    found->second(app, ctx);
+    return;
+  }
   auto remaining = registry();
   for (const Mode& mode : kModes) {
     auto found = remaining.find(mode.name);
