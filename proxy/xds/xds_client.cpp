@@ -8,6 +8,38 @@ namespace mesh::proxy {
 using core::Code;
 using nlohmann::json;
 
+namespace {
+
+using EndpointsByCluster = std::map<std::string, std::vector<core::model::Endpoint>>;
+
+EndpointsByCluster endpointsOf(const core::model::Snapshot& snapshot) {
+  EndpointsByCluster out;
+  for (const auto& c : snapshot.clusters) out[c.name] = c.endpoints;
+  return out;
+}
+
+// Adds to each cluster of `snapshot` the endpoints `running` has for it and it lacks (by
+// address and port). Returns how many were added.
+std::size_t keepRunningEndpoints(core::model::Snapshot& snapshot, const EndpointsByCluster& running) {
+  std::size_t kept = 0;
+  for (auto& cluster : snapshot.clusters) {
+    auto it = running.find(cluster.name);
+    if (it == running.end()) continue;
+    for (const auto& old : it->second) {
+      bool present = false;
+      for (const auto& e : cluster.endpoints)
+        present = present || (e.address == old.address && e.port == old.port);
+      if (!present) {
+        cluster.endpoints.push_back(old);
+        ++kept;
+      }
+    }
+  }
+  return kept;
+}
+
+}  // namespace
+
 core::Result<std::unique_ptr<XdsClient>> XdsClient::create(
     core::Loop& loop, XdsOptions options, std::shared_ptr<const TransportSecurity> security,
     Apply apply) {
@@ -27,7 +59,8 @@ XdsClient::XdsClient(core::Loop& loop, XdsOptions options, core::SocketAddress p
       options_(std::move(options)),
       pilot_(pilot),
       security_(std::move(security)),
-      apply_(std::move(apply)) {
+      apply_(std::move(apply)),
+      graceTimer_(loop) {
   core::Channel::Options channel;
   channel.initialBackoff = options_.initialBackoff;
   channel.maxBackoff = options_.maxBackoff;
@@ -54,6 +87,9 @@ json XdsClient::hello() const {
                 {"ports", options_.ports}};
   // Pilot hands this port to other proxies as our endpoints' sidecarPort.
   if (options_.sidecarPort) hello["sidecar_port"] = options_.sidecarPort;
+  // Already serving: pilot registers our endpoint now and holds our first snapshot through
+  // its warm-up rather than send one built before the others are back.
+  if (!applied_.empty()) hello["serving"] = true;
   if (options_.gateway) {
     hello["gateway"] = true;
     if (!options_.gatewayAddress.empty()) hello["gateway_address"] = options_.gatewayAddress;
@@ -87,6 +123,10 @@ void XdsClient::connect(core::Channel::ConnectDone done) {
 void XdsClient::onConnected(core::Channel& channel) {
   LOG_INFO("xds", "connected to pilot ", pilot_.toString(), " as ", options_.node);
   wasConnected_ = true;
+  if (!applied_.empty() && options_.reconnectGrace.count() > 0) {
+    loop_.updateTime();
+    graceUntil_ = loop_.now() + static_cast<std::uint64_t>(options_.reconnectGrace.count());
+  }
   if (core::Status s = channel.send(hello()); !s.ok())
     LOG_WARN("xds", "sending hello: ", s.toString());
 }
@@ -125,7 +165,7 @@ void XdsClient::onSnapshot(core::Channel& channel, const json& message) {
       result = snapshot.status();
     } else {
       if (!version.empty()) snapshot->version = version;
-      result = apply_(std::move(*snapshot));
+      result = applySnapshot(std::move(*snapshot));
     }
   }
   json answer = {{"type", result.ok() ? "ack" : "nack"}, {"version", version}};
@@ -140,6 +180,50 @@ void XdsClient::onSnapshot(core::Channel& channel, const json& message) {
   }
   if (core::Status s = channel.send(answer); !s.ok())
     LOG_WARN("xds", "answering version \"", version, "\": ", s.toString());
+  trimmer_.afterWork();
+}
+
+core::Status XdsClient::applySnapshot(core::model::Snapshot snapshot) {
+  loop_.updateTime();
+  if (graceUntil_ && loop_.now() >= graceUntil_) graceUntil_ = 0;
+  std::optional<core::model::Snapshot> sent;
+  std::size_t kept = 0;
+  if (graceUntil_) {
+    sent = snapshot;
+    kept = keepRunningEndpoints(snapshot, runningEndpoints_);
+  }
+  EndpointsByCluster endpoints = endpointsOf(snapshot);
+  if (core::Status s = apply_(std::move(snapshot)); !s.ok()) return s;
+  runningEndpoints_ = std::move(endpoints);
+  if (kept == 0) {
+    asSent_.reset();
+    return {};
+  }
+  LOG_INFO("xds", "version \"", sent->version, "\" lacks ", kept, " endpoint(s) this proxy ",
+           "routes to: kept for ", graceUntil_ - loop_.now(), " ms while pilot relearns them");
+  asSent_ = std::move(sent);
+  graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()), [this] { onGraceOver(); });
+  return {};
+}
+
+void XdsClient::onGraceOver() {
+  loop_.updateTime();
+  if (graceUntil_ > loop_.now()) {  // a later reconnection extended it
+    graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()), [this] { onGraceOver(); });
+    return;
+  }
+  graceUntil_ = 0;
+  if (!asSent_) return;
+  core::model::Snapshot snapshot = std::move(*asSent_);
+  asSent_.reset();
+  std::string version = snapshot.version;
+  EndpointsByCluster endpoints = endpointsOf(snapshot);
+  if (core::Status s = apply_(std::move(snapshot)); !s.ok()) {
+    LOG_WARN("xds", "applying version \"", version, "\" without the kept endpoints: ", s.toString());
+    return;
+  }
+  runningEndpoints_ = std::move(endpoints);
+  LOG_INFO("xds", "reconnect grace over: version \"", version, "\" applied as pilot sent it");
 }
 
 }  // namespace mesh::proxy

@@ -5,6 +5,14 @@
 // `nack` with the reason when the snapshot does not parse or does not apply; the running
 // config then stays as it was. While pilot is away nothing changes: the proxy serves on.
 //
+// Reconnecting, the hello says `"serving": true`, so pilot registers our endpoint at once and
+// holds our first snapshot through its warm-up (docs/pilot.md). And a proxy never swaps its
+// working config for a less complete one: for `reconnectGrace` after a reconnection, a
+// snapshot that lacks endpoints the running config has in a cluster it still has keeps them
+// (pilot, restarted, learns endpoints only as their proxies come back; a running pilot keeps
+// a departed proxy's endpoint for its --endpoint-grace just the same). When the grace ends,
+// pilot's latest snapshot is applied exactly as sent.
+//
 // Lives on the main loop. Owns its Channel and the connection attempt in flight; the
 // TransportSecurity is shared.
 #pragma once
@@ -14,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +30,9 @@
 
 #include "core/base/status.h"
 #include "core/loop/address.h"
+#include "core/loop/heap_trimmer.h"
 #include "core/loop/loop.h"
+#include "core/loop/timer.h"
 #include "core/model/snapshot.h"
 #include "core/proto/channel.h"
 #include "proxy/mtls/transport_security.h"
@@ -46,6 +57,7 @@ struct XdsOptions {
   std::chrono::milliseconds initialBackoff{100};
   std::chrono::milliseconds maxBackoff{30'000};
   std::chrono::milliseconds pingInterval{15'000};
+  std::chrono::milliseconds reconnectGrace{10'000};  // pilot's default --endpoint-grace
 };
 
 class XdsClient final : private core::Channel::Listener {
@@ -77,6 +89,8 @@ class XdsClient final : private core::Channel::Listener {
   void onMessage(core::Channel& channel, nlohmann::json&& message) override;
   void onDisconnected(core::Channel& channel, const core::Status& why) override;
   void onSnapshot(core::Channel& channel, const nlohmann::json& message);
+  core::Status applySnapshot(core::model::Snapshot snapshot);
+  void onGraceOver();
 
   core::Loop& loop_;
   XdsOptions options_;
@@ -87,6 +101,14 @@ class XdsClient final : private core::Channel::Listener {
   int acks_ = 0;
   int nacks_ = 0;
   bool wasConnected_ = false;
+  // Endpoints of the running config by cluster, for the reconnect grace.
+  std::map<std::string, std::vector<core::model::Endpoint>> runningEndpoints_;
+  std::uint64_t graceUntil_ = 0;  // loop ms; 0: no grace
+  // Pilot's latest snapshot as it sent it, while the one running also has kept endpoints.
+  std::optional<core::model::Snapshot> asSent_;
+  core::Timer graceTimer_;
+  // A snapshot's JSON, its parsed model and the config it replaces are freed around it.
+  core::HeapTrimmer trimmer_{loop_};
   std::unique_ptr<core::TlsStream> connecting_;  // the attempt in flight
   std::unique_ptr<core::Channel> channel_;
 };

@@ -1,0 +1,31 @@
+// HeapTrimmer: gives the heap's free pages back to the kernel (releaseFreeHeap, heap.h) once
+// a burst of work has settled. A burst (pilot's first snapshots come four in half a second;
+// a worker thread drops the old config only after it has switched) frees much, at times that
+// are not known in advance: each afterWork() restarts a short timer, and the trim runs when
+// it fires, once per burst.
+#pragma once
+
+#include <chrono>
+
+#include "core/loop/loop.h"
+#include "core/loop/timer.h"
+
+namespace mesh::core {
+
+class HeapTrimmer {
+ public:
+  explicit HeapTrimmer(Loop& loop,
+                       std::chrono::milliseconds settle = std::chrono::milliseconds(1000));
+
+  // Something that may have freed much just ran (or is about to finish on another thread).
+  void afterWork();
+  // How many trims have run (for tests).
+  unsigned trims() const { return trims_; }
+
+ private:
+  Timer timer_;
+  std::chrono::milliseconds settle_;
+  unsigned trims_ = 0;
+};
+
+}  // namespace mesh::core
