@@ -4,6 +4,10 @@ namespace mesh::core {
 
 namespace {
 
+// A partial frame's buffer up to this size is kept for the next one (pings, acks, small
+// pushes); a larger one is freed once empty.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
+
 void putLength(std::string& out, uint32_t length) {
   out.push_back(static_cast<char>((length >> 24) & 0xff));
   out.push_back(static_cast<char>((length >> 16) & 0xff));
@@ -65,6 +69,9 @@ Status FrameDecoder::feed(std::string_view bytes, const MessageHandler& onMessag
   } else {
     buffer_.assign(input.substr(consumed));
   }
+  // A config snapshot is one frame of up to megabytes, then the connection idles: its buffer
+  // goes once emptied rather than staying allocated at the largest size ever seen.
+  if (buffer_.empty() && buffer_.capacity() > kKeptBufferBytes) std::string().swap(buffer_);
   return {};
 }
 
