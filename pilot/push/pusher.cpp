@@ -46,6 +46,7 @@ struct Pusher::Proxy {
   std::uint64_t ackedPartId = 0;
   std::string nackedVersion, nackReason;
   bool registered = false;
+  bool held = false;  // serving, first snapshot held until the warm-up is over
   std::uint64_t pushes = 0;
 };
 
@@ -54,7 +55,10 @@ Pusher::Pusher(core::Loop& loop, PushMetrics& metrics, PusherOptions options)
       metrics_(metrics),
       options_(std::move(options)),
       workloads_(loop, options_.endpointGrace, [this] { workloadsChanged(); }),
-      roundTimer_(loop) {}
+      roundTimer_(loop),
+      warmupTimer_(loop) {
+  if (options_.warmup.count() <= 0) warmup_ = Warmup::over;
+}
 
 Pusher::~Pusher() = default;
 
@@ -119,7 +123,7 @@ OutboundPartPtr Pusher::partFor(const std::string& key,
 }
 
 void Pusher::refresh(Proxy& proxy) {
-  if (!view_) return;
+  if (!view_ || proxy.held) return;
   if (proxy.awaiting || proxy.writing) {
     proxy.dirty = true;
     return;
@@ -229,7 +233,7 @@ void Pusher::recordHeap() {
 #endif
 }
 
-std::uint64_t Pusher::connect(ProxyInfo info, bool delta, SendFn send) {
+std::uint64_t Pusher::connect(ProxyInfo info, bool delta, bool serving, SendFn send) {
   auto proxy = std::make_unique<Proxy>();
   std::uint64_t id = nextProxyId_++;
   proxy->id = id;
@@ -239,8 +243,37 @@ std::uint64_t Pusher::connect(ProxyInfo info, bool delta, SendFn send) {
   Proxy& p = *proxy;
   proxies_[id] = std::move(proxy);
   metrics_.connected.set(static_cast<double>(proxies_.size()));
+  if (serving) {
+    // Its workload is up and its listener serves: it is an endpoint now, not after an ACK.
+    registerWorkload(p);
+    if (warmup_ == Warmup::before) {
+      warmup_ = Warmup::warming;
+      LOG_INFO("pilot", "proxies are coming back already serving: holding their first ",
+               "snapshots for ", options_.warmup.count(), " ms while the others reconnect");
+      warmupTimer_.start(options_.warmup, [this] { endWarmup(); });
+    }
+    p.held = warmup_ == Warmup::warming;
+  }
   refresh(p);
   return id;
+}
+
+void Pusher::endWarmup() {
+  warmup_ = Warmup::over;
+  int held = 0;
+  for (auto& [_, p] : proxies_) {
+    held += p->held ? 1 : 0;
+    p->held = false;
+  }
+  LOG_INFO("pilot", "warm-up over: ", held, " proxies reconnected serving, ",
+           workloads_.list().size(), " proxy endpoints registered");
+  // One round with every endpoint registered so far, for the held proxies and the others.
+  roundTimer_.stop();
+  if (pendingChangeAt_ == 0) {
+    loop_.updateTime();
+    pendingChangeAt_ = loop_.now();
+  }
+  runRound();
 }
 
 void Pusher::disconnect(std::uint64_t id) {
@@ -277,6 +310,11 @@ void Pusher::ack(std::uint64_t id, const std::string& version) {
     loop_.updateTime();
     metrics_.convergence.observe(static_cast<double>(loop_.now() - p.sentChangeAt) / 1000.0);
   }
+  registerWorkload(p);
+  if (p.dirty) refresh(p);
+}
+
+void Pusher::registerWorkload(Proxy& p) {
   if (!p.registered && !p.info.address.empty()) {
     p.registered = true;
     Workload w;
@@ -291,7 +329,6 @@ void Pusher::ack(std::uint64_t id, const std::string& version) {
     w.fromProxy = true;
     workloads_.ready(std::move(w));  // may schedule a round; never runs one inline
   }
-  if (p.dirty) refresh(p);
 }
 
 void Pusher::nack(std::uint64_t id, const std::string& version, const std::string& reason) {

@@ -15,7 +15,15 @@
 //   round over thousands of proxies needs.
 //
 // Endpoint auto-registration: a proxy's workload is handed to ProxyWorkloads on its first
-// ACK (ready) and given a grace period when it disconnects.
+// ACK (ready), or at once when its hello says it is already serving, and given a grace
+// period when it disconnects.
+//
+// Warm-up: a restarted pilot knows the proxies' endpoints only as their proxies come back,
+// spread over their reconnect backoff. So that none of them is handed clusters without the
+// endpoints of those still on their way (and swaps a working config for a worse one), the
+// first time proxies that are already serving say hello, pilot holds their first snapshots
+// for `warmup`, registering each endpoint as its hello arrives, then pushes to all of them
+// from one view. Proxies without a config get theirs at once: they have nothing to lose.
 //
 // Ownership: owns proxy states, the registry's proxy workloads, the outbound part cache and
 // its timer; borrows the Loop and the metrics. Send functions belong to the server's connections.
@@ -47,6 +55,9 @@ struct PusherOptions {
   // How long a disconnected proxy's endpoint stays registered.
   std::chrono::milliseconds endpointGrace{10'000};
   std::size_t maxWritesInFlight = 16;
+  // How long the first snapshots of proxies that reconnect already serving are held (from
+  // the first of them); zero: no warm-up.
+  std::chrono::milliseconds warmup{2'000};
 };
 
 // What /debug/syncz and `mesh proxy-status` show for one proxy.
@@ -78,8 +89,8 @@ class Pusher {
   void workloadsChanged();
 
   // A proxy said hello (identity already checked). Returns its id; its first snapshot is
-  // sent at once when config has been loaded.
-  std::uint64_t connect(ProxyInfo info, bool delta, SendFn send);
+  // sent at once when config has been loaded, unless it is `serving` and pilot is warming up.
+  std::uint64_t connect(ProxyInfo info, bool delta, bool serving, SendFn send);
   void disconnect(std::uint64_t id);
   // ack/nack of `version`; a version never sent is ignored (and logged).
   void ack(std::uint64_t id, const std::string& version);
@@ -91,6 +102,7 @@ class Pusher {
   std::size_t proxies() const { return proxies_.size(); }
   std::uint64_t rounds() const { return round_; }
   std::size_t distinctScopes() const { return parts_.size(); }
+  bool warming() const { return warmup_ == Warmup::warming; }
   const ProxyWorkloads& workloads() const { return workloads_; }
 
  private:
@@ -101,6 +113,8 @@ class Pusher {
   // The part of scope `key`, compiled (by `compile`) at most once per round.
   OutboundPartPtr partFor(const std::string& key, const std::function<OutboundConfig()>& compile);
   void refresh(Proxy& proxy);
+  void registerWorkload(Proxy& proxy);
+  void endWarmup();
   void enqueue(Proxy& proxy, OutboundPartPtr part, InboundPart inbound);
   std::string nextVersion();
   void pump();
@@ -129,6 +143,9 @@ class Pusher {
   bool heapAfterWrites_ = false;
   std::size_t bytesSinceHeap_ = 0;
   core::Timer roundTimer_;
+  enum class Warmup { before, warming, over };
+  Warmup warmup_ = Warmup::before;
+  core::Timer warmupTimer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -122,7 +122,7 @@ class DiscoveryServer::Connection final : private core::FramedConnection::Handle
     LOG_INFO("pilot", "proxy ", node_, " (", peerId_->toString(), ") connected from ", peer_);
     core::FramedConnection* framed = framed_.get();
     proxyId_ = server_.pusher_.connect(
-        std::move(hello->proxy), hello->delta,
+        std::move(hello->proxy), hello->delta, hello->serving,
         [framed, alive = std::weak_ptr<bool>(alive_)](std::string frame, std::function<void()> written) {
           if (alive.expired() || !framed->isOpen()) return false;
           // core/tls gives back the buffers a large write used once it is on the wire, so

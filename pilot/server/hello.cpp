@@ -95,6 +95,10 @@ core::Result<Hello> parseHello(const nlohmann::json& m, const core::SpiffeId& pe
     if (!delta->is_boolean()) return invalid("delta must be a boolean");
     hello.delta = delta->get<bool>();
   }
+  if (auto serving = m.find("serving"); serving != m.end() && !serving->is_null()) {
+    if (!serving->is_boolean()) return invalid("serving must be a boolean");
+    hello.serving = serving->get<bool>();
+  }
   return hello;
 }
 

@@ -15,6 +15,9 @@ namespace mesh::pilot {
 struct Hello {
   ProxyInfo proxy;
   bool delta = false;  // the proxy applies `delta` frames
+  // The proxy already runs a config (it is reconnecting, typically to a restarted pilot):
+  // its workload serves now, and it must not be handed a less complete config than it has.
+  bool serving = false;
 };
 
 // Code::invalid for a malformed hello, Code::denied for an identity mismatch.

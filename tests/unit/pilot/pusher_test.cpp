@@ -50,6 +50,7 @@ struct PushFixture : test::LoopFixture {
     pilot::PusherOptions options;
     options.registryDebounce = 20ms;
     options.endpointGrace = 100ms;
+    options.warmup = 150ms;
     pusher = std::make_unique<pilot::Pusher>(loop, metrics, options);
   }
   ~PushFixture() { pusher.reset(); }
@@ -69,7 +70,7 @@ TEST_CASE_METHOD(PushFixture, "a proxy gets a snapshot at once, and one more per
   pusher->setConfig(test::configFrom(services(3)), loop.now());
   settle();
   FakeProxy a;
-  auto id = pusher->connect(podInfo("a.default", "s0", ""), false, a.send());
+  auto id = pusher->connect(podInfo("a.default", "s0", ""), false, false, a.send());
   REQUIRE(a.frames.size() == 1);
   CHECK(a.last()["type"] == "snapshot");
   auto parsed = core::model::parseSnapshot(a.last()["config"]);
@@ -99,7 +100,8 @@ TEST_CASE_METHOD(PushFixture, "proxies of one scope share one compilation", "[pi
   std::vector<FakeProxy> proxies(20);
   std::vector<std::uint64_t> ids;
   for (std::size_t i = 0; i < proxies.size(); ++i) {
-    ids.push_back(pusher->connect(podInfo("p" + std::to_string(i), "s0", ""), false, proxies[i].send()));
+    ids.push_back(
+        pusher->connect(podInfo("p" + std::to_string(i), "s0", ""), false, false, proxies[i].send()));
   }
   CHECK(pusher->distinctScopes() == 1);
   // Same view, same bytes (versions aside).
@@ -117,7 +119,7 @@ TEST_CASE_METHOD(PushFixture, "a proxy that has not answered gets only the lates
   pusher->setConfig(test::configFrom(services(1)), loop.now());
   settle();
   FakeProxy a;
-  auto id = pusher->connect(podInfo("a.default", "x", ""), false, a.send());
+  auto id = pusher->connect(podInfo("a.default", "x", ""), false, false, a.send());
   REQUIRE(a.frames.size() == 1);
   // Three changes while the first snapshot is unanswered.
   for (int n = 2; n <= 4; ++n) {
@@ -137,8 +139,8 @@ TEST_CASE_METHOD(PushFixture, "a delta takes an ACKed proxy to exactly the new s
   pusher->setConfig(test::configFrom(services(50)), loop.now());
   settle();
   FakeProxy full, delta;
-  auto fullId = pusher->connect(podInfo("full", "x", ""), false, full.send());
-  auto deltaId = pusher->connect(podInfo("delta", "x", ""), true, delta.send());
+  auto fullId = pusher->connect(podInfo("full", "x", ""), false, false, full.send());
+  auto deltaId = pusher->connect(podInfo("delta", "x", ""), true, false, delta.send());
   REQUIRE(delta.last()["type"] == "snapshot");  // the first one is always whole
   auto base = core::model::parseSnapshot(delta.last()["config"]);
   REQUIRE(base.ok());
@@ -173,7 +175,7 @@ TEST_CASE_METHOD(PushFixture, "a NACK is recorded with its reason and the proxy 
   pusher->setConfig(test::configFrom(services(1)), loop.now());
   settle();
   FakeProxy a;
-  auto id = pusher->connect(podInfo("a.default", "x", ""), false, a.send());
+  auto id = pusher->connect(podInfo("a.default", "x", ""), false, false, a.send());
   pusher->nack(id, a.version(), "clusters[0]: unknown value \"FASTEST\"");
   settle();
   CHECK(a.frames.size() == 1);
@@ -193,9 +195,9 @@ TEST_CASE_METHOD(PushFixture, "a ready proxy becomes an endpoint, removed a grac
   pusher->setConfig(test::configFrom(services(2)), loop.now());
   settle();
   FakeProxy client, server;
-  auto clientId = pusher->connect(podInfo("client", "s1", ""), false, client.send());
+  auto clientId = pusher->connect(podInfo("client", "s1", ""), false, false, client.send());
   pusher->ack(clientId, client.version());
-  auto serverId = pusher->connect(podInfo("s0-pod", "s0", "10.1.1.1"), false, server.send());
+  auto serverId = pusher->connect(podInfo("s0-pod", "s0", "10.1.1.1"), false, false, server.send());
   auto endpointsOf = [&](const FakeProxy& p) {
     auto s = core::model::parseSnapshot(p.last()["config"]);
     REQUIRE(s.ok());
@@ -215,4 +217,58 @@ TEST_CASE_METHOD(PushFixture, "a ready proxy becomes an endpoint, removed a grac
   runUntil([&] { return client.frames.size() == 3; });
   CHECK(endpointsOf(client) == 0);
   pusher->disconnect(clientId);
+}
+
+TEST_CASE_METHOD(PushFixture,
+                 "proxies that come back serving get their first snapshot after the warm-up, with "
+                 "the endpoints of all who came back",
+                 "[pilot][push][registry]") {
+  // A restarted pilot: the client's sidecar is back first, the server's a little later. Sent
+  // at once, the client's snapshot would have no endpoint for s0 and its requests would fail
+  // until the server's sidecar returned.
+  pusher->setConfig(test::configFrom(services(2)), loop.now());
+  settle();
+  auto endpointsOf = [&](const FakeProxy& p) {
+    auto s = core::model::parseSnapshot(p.last()["config"]);
+    REQUIRE(s.ok());
+    return s->findCluster("outbound|80||s0.default.svc.cluster.local")->endpoints.size();
+  };
+  auto started = std::chrono::steady_clock::now();
+  FakeProxy client, server, fresh, late;
+  auto clientId = pusher->connect(podInfo("client", "s1", "10.1.1.2"), false, true, client.send());
+  CHECK(pusher->warming());
+  CHECK(client.frames.empty());
+  core::runUntil(loop, [] { return false; }, 50ms);
+  auto serverId = pusher->connect(podInfo("s0-pod", "s0", "10.1.1.1"), false, true, server.send());
+  CHECK(server.frames.empty());
+  // A proxy without a config has nothing to lose: it is not held.
+  auto freshId = pusher->connect(podInfo("fresh", "s1", ""), false, false, fresh.send());
+  REQUIRE(fresh.frames.size() == 1);
+  pusher->ack(freshId, fresh.version());
+
+  runUntil([&] { return client.frames.size() == 1 && server.frames.size() == 1; });
+  CHECK(std::chrono::steady_clock::now() - started >= 150ms);
+  CHECK_FALSE(pusher->warming());
+  // Serving proxies are endpoints from their hello on, without waiting for an ACK.
+  CHECK(endpointsOf(client) == 1);
+  runUntil([&] { return fresh.frames.size() == 2; });
+  CHECK(endpointsOf(fresh) == 1);
+
+  // The warm-up happens once: a proxy that reconnects later is answered at once.
+  auto lateId = pusher->connect(podInfo("late", "s1", ""), false, true, late.send());
+  CHECK(late.frames.size() == 1);
+  CHECK(endpointsOf(late) == 1);
+  for (auto id : {clientId, serverId, freshId, lateId}) pusher->disconnect(id);
+}
+
+TEST_CASE_METHOD(PushFixture, "a serving proxy without an address registers nothing and is held",
+                 "[pilot][push][registry]") {
+  pusher->setConfig(test::configFrom(services(1)), loop.now());
+  settle();
+  FakeProxy a;
+  auto id = pusher->connect(podInfo("a", "s0", ""), false, true, a.send());
+  CHECK(a.frames.empty());
+  CHECK(pusher->workloads().list().empty());
+  runUntil([&] { return a.frames.size() == 1; });
+  pusher->disconnect(id);
 }
