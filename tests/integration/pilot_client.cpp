@@ -42,6 +42,7 @@ struct Args {
   std::vector<std::uint32_t> ports;
   std::map<std::string, std::string> labels;
   bool delta = false;
+  bool serving = false;  // say "serving" in the first hello too, as a proxy that runs a config
   std::uint32_t sidecarPort = 0;
   long pingMs = 15000;
   // Load generation (bench/pilot): this many connections, nodes "<node>-<i>"; configs are
@@ -102,6 +103,8 @@ class Client final : public core::Channel::Listener {
                   {"service_account", sa_}, {"labels", args_.labels}, {"address", args_.address},
                   {"ports", args_.ports}, {"delta", args_.delta}};
     if (args_.sidecarPort) hello["sidecar_port"] = args_.sidecarPort;
+    // Like the proxy: once it runs a config, a reconnection says so.
+    if (args_.serving || current_) hello["serving"] = true;
     (void)channel.send(hello);
   }
 
@@ -204,6 +207,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--nack-cluster") a.nackCluster = v;
     else if (k == "--claim-namespace") a.claimNamespace = v;
     else if (k == "--delta") a.delta = v == "1";
+    else if (k == "--serving") a.serving = v == "1";
     else if (k == "--sidecar-port") a.sidecarPort = static_cast<std::uint32_t>(std::stoul(v));
     else if (k == "--ping-ms") a.pingMs = std::stol(v);
     else if (k == "--connections") a.connections = std::stoi(v);

@@ -170,6 +170,36 @@ class PilotPushTest(unittest.TestCase):
         self.assertEqual(again["clusters"], before["clusters"])
         self.pilot.wait_sync("productpage-v1.default", "SYNCED")
 
+    def test_a_restarted_pilot_waits_for_the_proxies_coming_back_before_pushing(self):
+        # Before the restart productpage routes to reviews-v2's endpoint. After it, productpage
+        # is back first; reviews-v2 comes back half a second later. Pushed at once, productpage
+        # would get reviews-v2 without endpoints; held through the warm-up, it gets the
+        # endpoint in its first snapshot.
+        pp = self.productpage()
+        pp.config()
+        reviews_args = ("default", "bookinfo-reviews", "reviews-v2.default", "--label", "app=reviews",
+                        "--label", "version=v2", "--address", "127.0.0.2", "--port", "9080")
+        reviews = self.client(*reviews_args)
+        reviews.config()
+        pp.config(lambda e: e["endpoints"].get(REVIEWS % "v2") == ["127.0.0.2:9080"])
+        address = self.pilot.listen
+        reviews.stop()
+        self.pilot.stop()
+        pp.wait(lambda e: e.get("event") == "disconnected", timeout=10, what="disconnect")
+        self.pilot = Pilot(self.dir, self.config_dir, address, "--endpoint-grace", "300ms")
+        pp.wait(lambda e: e.get("event") == "connected", timeout=10, what="reconnection")
+        back = time.monotonic()
+        time.sleep(0.5)
+        self.client(*reviews_args, "--serving", "1")  # a sidecar reconnecting with its config
+        first = pp.config(timeout=10)
+        held = time.monotonic() - back
+        self.assertEqual(first["endpoints"][REVIEWS % "v2"], ["127.0.0.2:9080"])
+        self.assertGreaterEqual(held, 1.5)  # the 2 s warm-up, from the first serving hello
+        self.assertLess(held, 4)
+        self.pilot.wait_sync("productpage-v1.default", "SYNCED")
+        self.pilot.wait_sync("reviews-v2.default", "SYNCED")
+        self.assertIn("warm-up over: 2 proxies reconnected serving", self.pilot.log_text())
+
 
 if __name__ == "__main__":
     main()
