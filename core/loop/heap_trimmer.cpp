@@ -9,6 +9,7 @@ HeapTrimmer::HeapTrimmer(Loop& loop, std::chrono::milliseconds settle)
 
 void HeapTrimmer::afterWork() {
   timer_.start(settle_, [this] {
+    releaseThreadReadBuffer();  // the timer runs on the loop's thread, between reads
     releaseFreeHeap();
     ++trims_;
   });

@@ -2,7 +2,7 @@
 // a burst of work has settled. A burst (pilot's first snapshots come four in half a second;
 // a worker thread drops the old config only after it has switched) frees much, at times that
 // are not known in advance: each afterWork() restarts a short timer, and the trim runs when
-// it fires, once per burst.
+// it fires, once per burst, with the loop thread's read buffer (filled by the burst's reads).
 #pragma once
 
 #include <chrono>
@@ -11,6 +11,9 @@
 #include "core/loop/timer.h"
 
 namespace mesh::core {
+
+// Frees the calling thread's stream read buffer (uv_stream.cpp); the next read makes another.
+void releaseThreadReadBuffer();
 
 class HeapTrimmer {
  public:

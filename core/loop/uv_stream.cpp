@@ -19,13 +19,18 @@ Status closedError(const char* what) {
 // only the pages a read actually fills are ever touched.
 constexpr std::size_t kReadBufferSize = 64 * 1024;
 
+thread_local std::unique_ptr<char[]> readBuffer;
+
 char* threadReadBuffer() {
-  thread_local std::unique_ptr<char[]> buffer;
-  if (!buffer) buffer.reset(new char[kReadBufferSize]);  // not zeroed: untouched until read
-  return buffer.get();
+  if (!readBuffer) readBuffer.reset(new char[kReadBufferSize]);  // not zeroed: untouched yet
+  return readBuffer.get();
 }
 
 }  // namespace
+
+// Declared in heap_trimmer.h, which calls it: the buffer holds nothing between reads, and
+// after one large read (a config snapshot) it is 64 KiB of dirty pages until the next.
+void releaseThreadReadBuffer() { readBuffer.reset(); }
 
 template <typename H>
 struct UvStream<H>::WriteRequest {
