@@ -1,6 +1,7 @@
 // The list of mesh's modes, in the order --help shows them, and the registry that the
 // command files fill in.
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -59,6 +60,12 @@ void addCommands(CLI::App& app, Context& ctx, std::string_view only) {
   // --help, a mistyped name) gets the full tree, for the list of modes and the error.
   if (auto found = registry().find(std::string(only)); found != registry().end()) {
     found->second(app, ctx);
+    // ...with its own subcommands ("proxy iptables"), registered after it by name.
+    for (auto it = std::next(found); it != registry().end() &&
+                                     it->first.rfind(std::string(only) + " ", 0) == 0;
+         ++it) {
+      it->second(app, ctx);
+    }
     return;
   }
   auto remaining = registry();
