@@ -26,6 +26,7 @@ struct UpFlags {
   std::string trustDomain = "cluster.local";
   std::string zipkinAddress;
   std::string traceSampling;
+  bool netns = false;
 };
 
 // The running binary, so children are this exact build whatever PATH says.
@@ -59,6 +60,9 @@ void addUp(CLI::App& app, Context& ctx) {
                   "Every proxy sends its spans here, host:port (Zipkin v2 JSON; Jaeger takes it)");
   sub->add_option("--trace-sampling", f->traceSampling,
                   "Percentage of new traces the proxies sample (default: the proxy's, 1)");
+  sub->add_flag("--netns", f->netns,
+                "Each pod in its own network namespace with transparent capture (iptables), "
+                "like a pod in a cluster; needs root");
   sub->callback([&ctx, f] {
     up::UpOptions options;
     options.dir = f->dir;
@@ -69,6 +73,7 @@ void addUp(CLI::App& app, Context& ctx) {
     options.grace = std::chrono::milliseconds(f->graceMs);
     options.trustDomain = f->trustDomain;
     options.environment = environ;
+    options.netns = f->netns;
     if (!f->zipkinAddress.empty()) options.proxyFlags = {"--zipkin-address", f->zipkinAddress};
     if (!f->traceSampling.empty()) {
       options.proxyFlags.push_back("--trace-sampling");

@@ -49,7 +49,8 @@ bool isSkippedDirectory(const fs::path& relative) {
   return false;
 }
 
-MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror) {
+MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror,
+                        const std::function<std::string(const std::string&)>& transform) {
   MirrorResult result;
   std::set<fs::path> wanted;
   std::error_code ec;
@@ -74,6 +75,7 @@ MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror) {
       result.errors.push_back(it->path().string() + ": cannot read");
       continue;
     }
+    if (transform && it->path().extension() != ".json") text = transform(text);
     fs::path target = mirror / relative;
     if (readFile(target, old) && old == text) continue;
     if (!writeAtomically(target, text)) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct MirrorResult {
 // True for a directory of DIR whose files are not applied.
 bool isSkippedDirectory(const std::filesystem::path& relative);
 
-MirrorResult syncMirror(const std::filesystem::path& dir, const std::filesystem::path& mirror);
+// `transform`, when given, is applied to each YAML file's text before it is compared and
+// written (mesh up --netns adds Services' cluster IPs there).
+MirrorResult syncMirror(const std::filesystem::path& dir, const std::filesystem::path& mirror,
+                        const std::function<std::string(const std::string&)>& transform = {});
 
 }  // namespace mesh::cmd::up

@@ -49,7 +49,8 @@ std::map<std::string, std::string> podEnv(const Pod& pod) {
   env["POD_NAME"] = pod.name;
   env["POD_NAMESPACE"] = w.ns;
   env["SERVICE_ACCOUNT"] = w.serviceAccount;
-  env["http_proxy"] = "http://127.0.0.1:" + std::to_string(pod.ports.outbound);
+  if (pod.address.empty())
+    env["http_proxy"] = "http://127.0.0.1:" + std::to_string(pod.ports.outbound);
   return env;
 }
 
@@ -85,6 +86,7 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
   const Workload& w = *pod.workload;
   auto port = [](std::uint32_t p) { return std::to_string(p); };
   auto at = [&](std::uint32_t p) { return "127.0.0.1:" + port(p); };
+  const bool ownAddress = !pod.address.empty();
   const std::pair<std::string, std::string> flags[] = {
       {"--ca-address", cp.caAddress},
       {"--ca-root", cp.caRoot},
@@ -93,12 +95,15 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
       {"--namespace", w.ns},
       {"--service-account", w.serviceAccount},
       {"--node", pod.name + "." + w.ns},
-      {"--address", "127.0.0.1"},
+      {"--address", ownAddress ? pod.address : "127.0.0.1"},
+      // In its own namespace the sidecar keeps Istio's ports (15001, 15006) and binds them as
+      // pilot says; the inbound port is announced all the same, as it is what tells peers (auto
+      // mTLS) that the pod has a sidecar. Its admin port is on the pod's address, for the host.
       {"--sidecar-port", port(pod.ports.sidecar)},
       {"--inbound-address", "127.0.0.1"},
       {"--listener-port", "15001=" + at(pod.ports.outbound)},
-      {"--admin", at(pod.ports.admin)},
-      {"--readiness", at(pod.ports.readiness)},
+      {"--admin", ownAddress ? pod.address + ":" + port(pod.ports.admin) : at(pod.ports.admin)},
+      {"--readiness", ownAddress ? "0.0.0.0:" + port(pod.ports.readiness) : at(pod.ports.readiness)},
       {"--workload", w.name},
       // Metrics are read on the admin port: no second port per proxy, and nothing on
       // 0.0.0.0:15090, which the first proxy would take from the others.
@@ -108,6 +113,9 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
   };
   std::vector<std::string> args = {"proxy"};
   for (const auto& [flag, value] : flags) {
+    if (ownAddress && (flag == "--inbound-address" || flag == "--listener-port")) {
+      continue;
+    }
     args.push_back(flag);
     args.push_back(value);
   }
@@ -120,7 +128,7 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
     args.push_back(port(w.ports[i]));
   }
   // Only the first containerPort has a local port of its own: an app here listens on one.
-  if (!w.ports.empty()) {
+  if (!w.ports.empty() && !ownAddress) {
     args.push_back("--app-port");
     args.push_back(port(w.ports.front()) + "=" + port(pod.ports.app));
   }

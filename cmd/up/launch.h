@@ -33,6 +33,10 @@ struct Pod {
   std::string name;  // "<deployment>-<replica>"
   const Workload* workload = nullptr;
   PodPorts ports;
+  // --netns: the pod's own address in its network namespace. Its app listens on the
+  // containerPort, its sidecar on Istio's ports and captures its traffic with iptables (no
+  // http_proxy). Empty: everything on 127.0.0.1, on the ports above.
+  std::string address;
 };
 
 // Where the control plane is, for the sidecar's command line.
@@ -49,7 +53,8 @@ struct ControlPlane {
 std::string expandVars(const std::string& text, const std::map<std::string, std::string>& env);
 
 // The workload's env for `pod` (literal values and downward-API fields), then POD_NAME,
-// POD_NAMESPACE, SERVICE_ACCOUNT and http_proxy pointing at the sidecar's outbound port.
+// POD_NAMESPACE, SERVICE_ACCOUNT and, unless the pod has its own address (its traffic is
+// captured), http_proxy pointing at the sidecar's outbound port.
 std::map<std::string, std::string> podEnv(const Pod& pod);
 
 // The app's argv: `mesh` as the program is this binary, $(VAR) expanded, the port rewritten

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,6 +26,8 @@
 #include "cmd/up/free_ports.h"
 #include "cmd/up/ingress.h"
 #include "cmd/up/launch.h"
+#include "cmd/up/pod_network.h"
+#include "cmd/up/service_addresses.h"
 #include "cmd/up/supervised.h"
 #include "cmd/up/table.h"
 #include "cmd/up/workload.h"
@@ -63,6 +66,7 @@ struct PodRun {
   bool sidecarReady = false;  // its /healthz/ready said 200
   bool appStarted = false;    // the app starts once its sidecar is ready
   bool ready = false;         // sidecar ready and the app answering HTTP on its port
+  PodNetns netns;             // --netns: the pod's namespace; empty name otherwise
 };
 
 struct WorkloadRun {
@@ -72,6 +76,36 @@ struct WorkloadRun {
 
 std::string url(std::uint32_t port, const std::string& path = "") {
   return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+// A pod's port as the host reaches it: its own address with --netns, else loopback.
+std::string podUrl(const Pod& pod, std::uint32_t port, const std::string& path = "") {
+  if (pod.address.empty()) return url(port, path);
+  return "http://" + pod.address + ":" + std::to_string(port) + path;
+}
+
+// Istio's ports, which every pod has to itself in its own namespace.
+PodPorts istioPorts(const Workload& w) {
+  PodPorts p;
+  p.app = w.ports.empty() ? 0 : w.ports.front();
+  p.sidecar = 15006;
+  p.outbound = 15001;
+  p.admin = 15000;
+  p.readiness = 15021;
+  return p;
+}
+
+// The host's loopback, seen from a pod, is the bridge's address: a collector given as
+// 127.0.0.1:PORT or localhost:PORT is reached there (it must listen on that address too).
+std::vector<std::string> flagsForPods(std::vector<std::string> flags, const std::string& host) {
+  for (std::size_t i = 0; i + 1 < flags.size(); ++i) {
+    if (flags[i] != "--zipkin-address") continue;
+    std::string& value = flags[i + 1];
+    for (const char* local : {"127.0.0.1:", "localhost:"}) {
+      if (value.rfind(local, 0) == 0) value = host + ":" + value.substr(std::strlen(local));
+    }
+  }
+  return flags;
 }
 
 // Whether 127.0.0.1:port can be bound now (SO_REUSEADDR, as the proxy's listeners use).
@@ -112,6 +146,10 @@ struct LocalMesh::State {
   FreePorts ports;
   core::Resolver resolver;
   ControlPlane control;
+  ControlPlane podControl;  // as sidecars in their namespaces reach it (--netns)
+  std::unique_ptr<PodNetwork> network;  // --netns
+  ServiceAddresses serviceAddresses;    // --netns: every address handed out, kept for the run
+  ServiceAddresses services;            // --netns: the Services of the last reload
   std::uint32_t caPort = 0, pilotPort = 0, monitorPort = 0;
   std::unique_ptr<Supervised> pilot;
   std::unique_ptr<ca::TokenSigner> tokens;
@@ -221,9 +259,13 @@ struct LocalMesh::State {
     }
     control.self = options.self;
     control.proxyFlags = options.proxyFlags;
-    control.caAddress = "127.0.0.1:" + std::to_string(caPort);
+    // With --netns pilot and the CA listen on the bridge, where the pods reach them.
+    std::string host = network ? network->hostAddress() : "127.0.0.1";
+    control.caAddress = host + ":" + std::to_string(caPort);
     control.caRoot = (caDir / "trust-bundle.pem").string();
-    control.pilotAddress = "127.0.0.1:" + std::to_string(pilotPort);
+    control.pilotAddress = host + ":" + std::to_string(pilotPort);
+    podControl = control;
+    if (network) podControl.proxyFlags = flagsForPods(control.proxyFlags, host);
     fs::path out = logs / "pilot.out";
     pilot = std::make_unique<Supervised>(
         loop, "pilot",
@@ -301,6 +343,73 @@ struct LocalMesh::State {
     return path.string();
   }
 
+  // --netns: a sidecar runs as kProxyUid, so its token and the CA's root are copied into a
+  // directory of its own (STATE/pods/<pod>, 0700), which it reads.
+  Result<ControlPlane> sidecarFiles(const PodRun& pr, std::string& tokenFile) {
+    auto token = tokenFileFor(*pr.pod.workload, pr.pod.name);
+    if (!token.ok()) return token.status();
+    tokenFile = *token;
+    if (!network) return control;
+    fs::path home = stateDir / "pods" / (pr.pod.name + "." + pr.pod.workload->ns);
+    std::error_code ec;
+    fs::create_directories(home, ec);
+    ControlPlane cp = podControl;
+    cp.caRoot = (home / "root.pem").string();
+    tokenFile = (home / "token").string();
+    fs::copy_file(*token, tokenFile, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::copy_file(control.caRoot, cp.caRoot, fs::copy_options::overwrite_existing, ec);
+    if (ec) return core::error(core::Code::internal, home.string() + ": " + ec.message());
+    for (const fs::path& p : {home, fs::path(tokenFile), fs::path(cp.caRoot)}) {
+      if (::chown(p.c_str(), kProxyUid, kProxyUid) != 0)
+        return core::error(core::Code::internal, "cannot chown " + p.string());
+    }
+    ::chmod(home.c_str(), 0700);
+    return cp;
+  }
+
+  // --netns: the pod's namespace, address and capture rules, before its processes start.
+  Status makePodNetwork(PodRun& pr) {
+    const Workload& w = *pr.pod.workload;
+    auto netns = network->addPod(pr.pod.name + "." + w.ns, podHostsFile(w.ns, pr.pod.name, "", {}),
+                                 podResolvConf(w.ns));
+    if (!netns.ok()) return netns.status();
+    pr.netns = *netns;
+    pr.pod.address = netns->address;
+    network->updateHosts(pr.netns, podHostsFile(w.ns, pr.pod.name, pr.pod.address, services));
+    // Istio's init container: everything but the sidecar's own traffic goes to the sidecar;
+    // the admin port stays reachable from the host.
+    Status s = network->runInPod(
+        pr.netns, {options.self, "proxy", "iptables", "--proxy-uid=" + std::to_string(kProxyUid),
+                   "--proxy-gid=" + std::to_string(kProxyUid),
+                   "--exclude-inbound-ports=" + std::to_string(pr.pod.ports.admin)});
+    if (!s.ok()) {
+      network->removePod(pr.netns);
+      pr.netns = {};
+    }
+    return s;
+  }
+
+  // What a pod leaves once its processes are gone: ports, or (--netns) its namespace.
+  void releasePod(PodRun& pr) {
+    if (!network) return releasePorts(pr.pod.ports);
+    if (!pr.netns.name.empty()) network->removePod(pr.netns);
+    pr.netns = {};
+  }
+
+  // --netns: the address of a Service, the same for the whole run.
+  std::string serviceAddressFor(const std::string& ns, const std::string& name,
+                                ServiceAddresses& seen) {
+    std::string key = ns + "/" + name;
+    auto it = serviceAddresses.find(key);
+    if (it == serviceAddresses.end()) {
+      std::string address = network->serviceAddress();
+      if (address.empty()) return {};
+      it = serviceAddresses.emplace(key, address).first;
+    }
+    seen[key] = it->second;
+    return it->second;
+  }
+
   core::Result<core::ProcessOptions> logged(core::ProcessOptions o, const std::string& name) {
     std::string log = (logs / (name + ".log")).string();
     o.out = core::Stdio::file(log, true);
@@ -335,7 +444,13 @@ struct LocalMesh::State {
     pr->pod.name = w.name + "-" + std::to_string(replica);
     pr->pod.workload = &w;
     pr->identity = "spiffe://" + options.trustDomain + "/ns/" + w.ns + "/sa/" + w.serviceAccount;
-    if (Status s = takePorts(pr->pod.ports, true); !s.ok()) {
+    if (network) {
+      pr->pod.ports = istioPorts(w);
+      if (Status s = makePodNetwork(*pr); !s.ok()) {
+        report(pr->pod.name, "cannot start: " + s.message());
+        return nullptr;
+      }
+    } else if (Status s = takePorts(pr->pod.ports, true); !s.ok()) {
       report(pr->pod.name, "cannot start: " + s.message());
       return nullptr;
     }
@@ -343,11 +458,15 @@ struct LocalMesh::State {
     pr->sidecar = std::make_unique<Supervised>(
         loop, pr->pod.name + " (sidecar)",
         [this, pr]() -> Result<core::ProcessOptions> {
-          auto token = tokenFileFor(*pr->pod.workload, pr->pod.name);
-          if (!token.ok()) return token.status();
+          std::string token;
+          auto cp = sidecarFiles(*pr, token);
+          if (!cp.ok()) return cp.status();
+          std::vector<std::string> argv = {options.self};
+          for (auto& a : sidecarArgs(pr->pod, *cp, token)) argv.push_back(std::move(a));
+          if (network) argv = network->inPod(pr->netns, true, argv);
           core::ProcessOptions o;
-          o.file = options.self;
-          o.args = sidecarArgs(pr->pod, control, *token);
+          o.file = argv.front();
+          o.args.assign(argv.begin() + 1, argv.end());
           o.env = childEnvironment(options.environment, {});
           return logged(std::move(o), pr->pod.name + ".sidecar");
         },
@@ -357,6 +476,7 @@ struct LocalMesh::State {
         [this, pr]() -> Result<core::ProcessOptions> {
           auto env = podEnv(pr->pod);
           auto argv = appArgv(pr->pod, options.self, env);
+          if (network) argv = network->inPod(pr->netns, false, argv);
           core::ProcessOptions o;
           o.file = argv.front();
           o.args.assign(argv.begin() + 1, argv.end());
@@ -415,7 +535,7 @@ struct LocalMesh::State {
         for (auto& pod : raw->pods) {
           probes.erase(pod.get());
           appProbes.erase(pod.get());
-          releasePorts(pod->pod.ports);
+          releasePod(*pod);
         }
         core::deferredDelete(loop, std::move(*it));
         retiring.erase(it);
@@ -488,7 +608,25 @@ struct LocalMesh::State {
   // --- following the directory ----------------------------------------------------------
 
   void reload() {
-    MirrorResult mirrored = syncMirror(dir, mirror);
+    ServiceAddresses seen;
+    std::function<std::string(const std::string&)> clusterIps;
+    if (network) {
+      clusterIps = [this, &seen](const std::string& text) {
+        return withClusterIps(text, [this, &seen](const std::string& ns, const std::string& name) {
+          return serviceAddressFor(ns, name, seen);
+        });
+      };
+    }
+    MirrorResult mirrored = syncMirror(dir, mirror, clusterIps);
+    if (network && seen != services) {
+      services = seen;
+      for (auto& [key, run] : running) {
+        for (auto& pod : run->pods) {
+          network->updateHosts(pod->netns, podHostsFile(run->workload.ns, pod->pod.name,
+                                                        pod->pod.address, services));
+        }
+      }
+    }
     for (const auto& e : mirrored.errors) report("config", e);
     watch(mirrored.watched);
     core::config::LoadResult loaded = core::config::loadPath(mirror);
@@ -578,9 +716,9 @@ struct LocalMesh::State {
         continue;
       }
       echo::FetchRequest request;
-      request.url.host = "127.0.0.1";
+      request.url.host = pr->pod.address.empty() ? "127.0.0.1" : pr->pod.address;
       request.url.port = static_cast<std::uint16_t>(pr->pod.ports.readiness);
-      request.url.authority = "127.0.0.1:" + std::to_string(pr->pod.ports.readiness);
+      request.url.authority = request.url.host + ":" + std::to_string(pr->pod.ports.readiness);
       request.url.target = "/healthz/ready";
       request.timeout = std::chrono::seconds(1);
       auto fetch = std::make_unique<echo::Fetch>(loop, resolver, std::move(request),
@@ -607,6 +745,12 @@ struct LocalMesh::State {
   }
 
   void probeApp(PodRun* pr) {
+    if (network && !pr->netns.name.empty()) {
+      // The app listens on its pod's loopback, which only a socket made in the pod reaches.
+      if (network->acceptsLocally(pr->netns, static_cast<std::uint16_t>(pr->pod.ports.app)))
+        onReady(*pr);
+      return;
+    }
     auto tcp = std::make_unique<core::TcpStream>(loop);
     auto address = core::SocketAddress::loopbackV4(static_cast<std::uint16_t>(pr->pod.ports.app));
     core::Status s = tcp->connect(address, [this, pr](core::Status st) {
@@ -635,8 +779,8 @@ struct LocalMesh::State {
   void onReady(PodRun& pr) {
     pr.ready = true;
     if (up) {
-      say(pr.pod.name + " is ready: app " + url(pr.pod.ports.app) + ", admin " +
-          url(pr.pod.ports.admin));
+      say(pr.pod.name + " is ready: app " + podUrl(pr.pod, pr.pod.ports.app) + ", admin " +
+          podUrl(pr.pod, pr.pod.ports.admin));
       writeStateFile();
     }
   }
@@ -702,9 +846,9 @@ struct LocalMesh::State {
       const auto& p = pr->pod.ports;
       std::string app = pr == ingress.get()
                             ? (ingressPorts.empty() ? "-" : url(ingressPorts.front().second))
-                            : url(p.app);
-      rows.push_back({pr->pod.name, pr->pod.workload->ns, pr->identity, app, url(p.admin),
-                      url(p.admin, "/stats/prometheus")});
+                            : podUrl(pr->pod, p.app);
+      rows.push_back({pr->pod.name, pr->pod.workload->ns, pr->identity, app,
+                      podUrl(pr->pod, p.admin), podUrl(pr->pod, p.admin, "/stats/prometheus")});
     }
     say(formatTable(rows));
     if (ingress && !ingressPorts.empty()) {
@@ -736,6 +880,8 @@ struct LocalMesh::State {
                       {"outbound", p.outbound},
                       {"admin", p.admin},
                       {"readiness", p.readiness},
+                      {"address", pr->pod.address.empty() ? "127.0.0.1" : pr->pod.address},
+                      {"netns", pr->netns.name},
                       {"pids",
                        {{"sidecar", pr->sidecar ? pr->sidecar->pid() : 0},
                         {"app", pr->app ? pr->app->pid() : 0}}}});
@@ -750,6 +896,10 @@ struct LocalMesh::State {
                             {"dir", dir.string()},
                             {"ingress", ingressJson},
                             {"pods", list}};
+    if (network) {
+      state["bridge"] = {{"name", network->bridge()}, {"address", network->hostAddress()}};
+      state["services"] = services;
+    }
     fs::path path = stateDir / "mesh-up.json";
     std::ofstream out(path.string() + ".tmp", std::ios::trunc);
     out << state.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -823,6 +973,7 @@ LocalMesh::~LocalMesh() {
   s.retiring.clear();
   s.ingress.reset();
   s.pilot.reset();
+  s.network.reset();  // every pod's process is gone: namespaces, links, files and rules
   if (s.ownsStateDir) {
     std::error_code ec;
     fs::remove_all(s.stateDir, ec);
@@ -837,7 +988,19 @@ int LocalMesh::run() {
     files.rlim_cur = files.rlim_max;
     (void)::setrlimit(RLIMIT_NOFILE, &files);
   }
+  if (s.options.netns) {
+    auto network = PodNetwork::create();
+    if (!network.ok()) return s.fail(network.status().message());
+    s.network = std::move(*network);
+  }
   if (Status st = s.prepareDirectories(); !st.ok()) return s.fail(st.message());
+  if (s.network) {
+    // Sidecars run as kProxyUid and read their own directory under it.
+    ::chmod(s.stateDir.c_str(), 0711);
+    std::error_code ec;
+    fs::create_directories(s.stateDir / "pods", ec);
+    ::chmod((s.stateDir / "pods").c_str(), 0711);
+  }
   (void)s.sigint.start(SIGINT, [&s](int) { s.stopAll(); });
   (void)s.sigterm.start(SIGTERM, [&s](int) { s.stopAll(); });
   s.say("mesh up: " + s.dir.string() +

@@ -34,6 +34,8 @@ struct UpOptions {
   std::FILE* out = stdout;
   char** environment = nullptr;  // what children inherit (minus proxy settings)
   std::vector<std::string> proxyFlags;  // for every sidecar and the gateway (tracing)
+  // Each pod in its own network namespace with transparent capture (pod_network.h); root.
+  bool netns = false;
 };
 
 class LocalMesh {
