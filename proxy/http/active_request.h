@@ -87,9 +87,11 @@ class ActiveRequest {
   bool downstreamBackedUp() const;
   void pauseDownstreamReading();
   void resumeDownstreamReading();
-  void setUpstreamDescription(std::string cluster, std::string host) {
-    upstreamCluster_ = std::move(cluster);
-    upstreamHost_ = std::move(host);
+  // `cluster` is the route's, in the config this request holds, so a view of it stays valid
+  // as long as the request; the host may belong to a newer cluster and is copied.
+  void setUpstreamDescription(std::string_view cluster, std::string_view host) {
+    upstreamCluster_ = cluster;
+    upstreamHost_.assign(host);
   }
 
  private:
@@ -123,7 +125,7 @@ class ActiveRequest {
   bool tunnel_ = false;
   uint64_t bytesReceived_ = 0;
   uint64_t bytesSent_ = 0;
-  std::string upstreamCluster_;
+  std::string_view upstreamCluster_;
   std::string upstreamHost_;
   std::chrono::steady_clock::time_point startTime_;
   std::string scratch_;

@@ -112,7 +112,7 @@ FilterStatus RouterFilter::onRequestHeaders(ActiveRequest& request) {
   core::http::appendRequestHead(head_, state.methodName, state.path, headers);
   request.telemetry().onUpstreamHeadBuilt(headers);
 
-  policy_ = RetryPolicy::fromRoute(cfg.retries);
+  policy_ = &route.retryPolicy;
   if (cfg.timeoutMs > 0) {
     routeTimer_ = std::make_unique<core::Timer>(request.loop());
     routeTimer_->start(std::chrono::milliseconds(cfg.timeoutMs), [this] { onTimeout(); });
@@ -160,8 +160,9 @@ void RouterFilter::startAttempt() {
   ClusterTable::Entry* entry = request_->worker().clusters.find(clusterName_);
   if (!entry) {
     done_ = true;
-    request_->sendLocalReply(503, "cluster \"" + clusterName_ + "\" is not configured\n",
-                             kNoHealthyUpstream);
+    request_->sendLocalReply(
+        503, "cluster \"" + std::string(clusterName_) + "\" is not configured\n",
+        kNoHealthyUpstream);
     return;
   }
   cluster_ = entry->info;
@@ -170,19 +171,20 @@ void RouterFilter::startAttempt() {
   if (!host) {
     done_ = true;
     cluster_->noHealthyUpstream.fetch_add(1, std::memory_order_relaxed);
-    request_->sendLocalReply(503, "no healthy upstream for cluster \"" + clusterName_ + "\"\n",
-                             kNoHealthyUpstream);
+    request_->sendLocalReply(
+        503, "no healthy upstream for cluster \"" + std::string(clusterName_) + "\"\n",
+        kNoHealthyUpstream);
     return;
   }
   host_ = host;
   lastHost_ = host;
   host_->activeRequests.fetch_add(1, std::memory_order_relaxed);
   host_->requestsTotal.fetch_add(1, std::memory_order_relaxed);
-  request_->setUpstreamDescription(clusterName_, host->address.toString());
+  request_->setUpstreamDescription(clusterName_, host->addressText);
   request_->telemetry().onUpstreamHost(*host);
-  if (policy_.perTryTimeout().count() > 0) {
+  if (policy_->perTryTimeout().count() > 0) {
     if (!tryTimer_) tryTimer_ = std::make_unique<core::Timer>(request_->loop());
-    tryTimer_->start(policy_.perTryTimeout(), [this] {
+    tryTimer_->start(policy_->perTryTimeout(), [this] {
       attemptFailed(AttemptFailure::perTryTimeout, kUpstreamRequestTimeout,
                     "upstream per-try timeout");
     });
@@ -222,7 +224,7 @@ void RouterFilter::onPoolFailure(PoolFailure failure, std::string why) {
     done_ = true;
     request_->sendLocalReply(503, "upstream connect error or disconnect/reset before headers. "
                                   "reset reason: overflow (circuit breaker open for cluster \"" +
-                                      clusterName_ + "\")\n",
+                                      std::string(clusterName_) + "\")\n",
                              kUpstreamOverflow);
     return;
   }
@@ -280,7 +282,7 @@ void RouterFilter::onDownstreamWritable() {
 }
 
 bool RouterFilter::canRetry() const {
-  return !done_ && retriesDone_ < policy_.maxRetries() && !bodyOverflow_ && !tunnel_ &&
+  return !done_ && policy_ && retriesDone_ < policy_->maxRetries() && !bodyOverflow_ && !tunnel_ &&
          !cluster_->breaker().wouldOverflow(CircuitBreaker::Resource::retries);
 }
 
@@ -331,7 +333,7 @@ void RouterFilter::attemptFailed(AttemptFailure failure, uint32_t flag, const st
     request_->resetStream(flag);
     return;
   }
-  if (canRetry() && policy_.retriesFailure(failure)) {
+  if (canRetry() && policy_->retriesFailure(failure)) {
     LOG_DEBUG("router", "retrying ", clusterName_, " after: ", why);
     scheduleRetry();
     return;
@@ -368,7 +370,7 @@ void RouterFilter::onUpstreamHead(core::http::ResponseHead& head) {
     outlier->report(*host_, result);
   }
   if (status >= 500 && host_) host_->requestsFailed.fetch_add(1, std::memory_order_relaxed);
-  if (policy_.retriesStatus(status)) {
+  if (policy_->retriesStatus(status)) {
     if (canRetry()) {
       LOG_DEBUG("router", "retrying ", clusterName_, " after status ", status);
       endAttempt(false);

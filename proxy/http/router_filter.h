@@ -63,9 +63,9 @@ class RouterFilter final : public HttpFilter,
 
   ActiveRequest* request_ = nullptr;
   const core::model::WeightedCluster* destination_ = nullptr;
-  std::string clusterName_;
+  std::string_view clusterName_;  // in the route's config, which outlives the request
   std::shared_ptr<const ClusterInfo> cluster_;
-  RetryPolicy policy_;
+  const RetryPolicy* policy_ = nullptr;  // the route's, which outlives the request
   uint32_t retriesDone_ = 0;
   std::string head_;      // the request head as the upstream gets it
   std::string retained_;  // the body so far, for retries

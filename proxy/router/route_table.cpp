@@ -142,6 +142,7 @@ Result<std::shared_ptr<const CompiledRouteTable>> CompiledRouteTable::compile(
         compiled.matches.push_back(std::move(*m));
       }
       for (const auto& dest : route.route) compiled.totalWeight += dest.weight;
+      compiled.retryPolicy = RetryPolicy::fromRoute(route.retries);
       if (route.rewrite && !route.rewrite->uriRegex.empty()) {
         auto re = Regex::compile(route.rewrite->uriRegex);
         if (!re.ok()) return core::error(Code::invalid, where + "rewrite: " + re.status().message());

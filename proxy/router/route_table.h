@@ -18,6 +18,7 @@
 #include "core/http/header_map.h"
 #include "core/model/route.h"
 #include "proxy/router/string_matcher.h"
+#include "proxy/upstream/retry_policy.h"
 
 namespace mesh::proxy {
 
@@ -55,6 +56,8 @@ struct CompiledRoute {
   std::vector<CompiledMatch> matches;
   uint32_t totalWeight = 0;
   std::optional<Regex> rewriteRegex;
+  // The route's retries block (or Istio's default) read once here, not on every request.
+  RetryPolicy retryPolicy;
 };
 
 // The outcome of matching: the route and which of its match entries matched.

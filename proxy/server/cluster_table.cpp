@@ -9,7 +9,7 @@ std::shared_ptr<ConnPool> ClusterTable::Entry::pool(core::Loop& loop, Host& host
 }
 
 void ClusterTable::update(const RuntimeConfig& config) {
-  std::map<std::string, Entry> next;
+  Entries next;
   for (const auto& [name, info] : config.clusters()) {
     auto old = entries_.find(name);
     if (old != entries_.end() && old->second.info == info) {
@@ -30,7 +30,7 @@ void ClusterTable::update(const RuntimeConfig& config) {
   entries_ = std::move(next);
 }
 
-ClusterTable::Entry* ClusterTable::find(const std::string& name) {
+ClusterTable::Entry* ClusterTable::find(std::string_view name) {
   auto it = entries_.find(name);
   return it == entries_.end() ? nullptr : &it->second;
 }

@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/loop/loop.h"
@@ -30,7 +32,7 @@ class ClusterTable {
                std::shared_ptr<const TransportSecurity> security = nullptr)
       : loop_(loop), seed_(seed), security_(std::move(security)) {}
   void update(const RuntimeConfig& config);
-  Entry* find(const std::string& name);
+  Entry* find(std::string_view name);
   void closeIdle();
   // Drops every entry (stop); pools still referenced by requests live until those end.
   void clear();
@@ -39,7 +41,14 @@ class ClusterTable {
   core::Loop& loop_;
   uint64_t seed_;
   std::shared_ptr<const TransportSecurity> security_;
-  std::map<std::string, Entry> entries_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // Hashed, not ordered: every request looks its cluster up here, and with a thousand
+  // services a tree walk is ten string compares on cold cache lines.
+  using Entries = std::unordered_map<std::string, Entry, NameHash, std::equal_to<>>;
+  Entries entries_;
 };
 
 }  // namespace mesh::proxy

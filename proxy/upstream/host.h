@@ -15,12 +15,13 @@ namespace mesh::proxy {
 
 struct Host {
   Host(const core::model::Endpoint& endpoint, core::SocketAddress resolved)
-      : config(endpoint), address(resolved) {}
+      : config(endpoint), address(resolved), addressText(resolved.toString()) {}
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
   const core::model::Endpoint config;
   const core::SocketAddress address;
+  const std::string addressText;  // "ip:port", formatted once: every request logs it
 
   std::atomic<uint64_t> activeRequests{0};
   std::atomic<uint64_t> activeConnections{0};
