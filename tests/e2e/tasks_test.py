@@ -7,12 +7,22 @@ slow call short; a circuit breaker answering 503 with flag UO; STRICT mTLS refus
 plain-text client while mesh traffic goes on; deny by default, then allow by principal,
 method and path; istio_requests_total on a sidecar's metrics page.
 
-Runs without root, on loopback, with ports picked by the kernel."""
+Runs without root, on loopback, with ports picked by the kernel.
+
+With --netns (suite e2e, root): the same pages against `mesh up --netns`, every pod in its own
+network namespace with its traffic captured by iptables. Requests "from a pod" then come from a
+socket in the pod's namespace to the Service's address, as its app's own calls do, instead of
+through the sidecar's port as an HTTP proxy; the plain-text client of the mTLS page calls the
+pod's address from the host. A first test checks that capture is really transparent: the apps
+have no http_proxy and live in their pods' namespaces, the sidecars run as uid 1337, every hop
+of a request carries the caller's identity from mTLS, and the sidecar counts captured
+connections. At the end nothing of the run is left on the host."""
 import http.client
 import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,7 +31,12 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from mesh_up import MeshUp
+from mesh_up import MESH, MeshUp
+from pods import PodConnection, leftovers
+
+NETNS = "--netns" in sys.argv
+if NETNS:
+    sys.argv.remove("--netns")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BOOKINFO = os.path.join(ROOT, "examples", "bookinfo")
@@ -34,9 +49,14 @@ REQUESTS = 500
 TOLERANCE = 0.08
 
 
-def request(port, path, host="127.0.0.1", method="GET", headers=None, proxy=False, timeout=15):
-    """One request on a new connection; proxy=True sends the absolute form, as `curl -x`."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def request(port, path, host="127.0.0.1", method="GET", headers=None, proxy=False, timeout=15,
+            address="127.0.0.1", netns=None):
+    """One request on a new connection; proxy=True sends the absolute form, as `curl -x`;
+    netns: from a socket in that network namespace."""
+    if netns:
+        conn = PodConnection(netns, address, port, timeout)
+    else:
+        conn = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         conn.request(method, "http://%s%s" % (host, path) if proxy else path,
                      headers={"Host": host, **(headers or {})})
@@ -75,7 +95,8 @@ class Collector:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # With --netns the sidecars reach the host's 127.0.0.1 as the bridge's address.
+        self.server = ThreadingHTTPServer(("0.0.0.0" if NETNS else "127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.address = "127.0.0.1:%d" % self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -89,6 +110,21 @@ class Collector:
         self.server.server_close()
 
 
+def skip_unless_netns_possible():
+    if os.geteuid() != 0:
+        print("SKIP: --netns needs root")
+        sys.exit(77)
+    for tool in ("ip", "iptables", "setpriv"):
+        if not shutil.which(tool):
+            print("SKIP: %s is not installed" % tool)
+            sys.exit(77)
+    probe = "mesh-tasks-probe-%d" % os.getpid()
+    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
+        print("SKIP: ip netns is not available here")
+        sys.exit(77)
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+
+
 class Tasks(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -98,10 +134,11 @@ class Tasks(unittest.TestCase):
         # docs/tasks/tracing.md: `mesh up --zipkin-address ... --trace-sampling 100`.
         cls.collector = Collector()
         cls.mesh = MeshUp(cls.dir, "--ingress-port", "0", "--zipkin-address", cls.collector.address,
-                          "--trace-sampling", "100")
+                          "--trace-sampling", "100", *(["--netns"] if NETNS else []))
         try:
-            cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 20)
+            cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 30 if NETNS else 20)
             cls.ingress = cls.mesh.info()["ingress"]["8080"]
+            cls.tag = cls.mesh.info().get("bridge", {}).get("name")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -122,6 +159,20 @@ class Tasks(unittest.TestCase):
                 os.remove(os.path.join(self.dir, p))
             except FileNotFoundError:
                 pass
+
+    def from_pod(self, pod, path, host, method="GET"):
+        """A request from `pod`'s app to http://<host><path>, through its sidecar: as an HTTP
+        proxy on loopback; with --netns, straight to the Service's address, captured."""
+        p = self.mesh.pod(pod)
+        if not NETNS:
+            return request(p["outbound"], path, host, method=method, proxy=True)
+        name, port = host.split(":")
+        vip = self.mesh.info()["services"]["%s/%s" % (p["namespace"], name)]
+        return request(int(port), path, host, method=method, address=vip, netns=p["netns"])
+
+    def admin(self, pod, path):
+        p = self.mesh.pod(pod)
+        return request(p["admin"], path, address=p["address"])
 
     def sample(self, name):
         return os.path.join(self.dir, "samples", name)
@@ -166,6 +217,56 @@ class Tasks(unittest.TestCase):
     def assertShare(self, counts, version, share):
         got = counts.get(version, 0) / sum(counts.values())
         self.assertLessEqual(abs(got - share), TOLERANCE, "%s: %.3f of %s" % (version, got, counts))
+
+    @unittest.skipUnless(NETNS, "the pods of --netns")
+    def test_0_netns_capture_is_transparent(self):
+        pods = {name: p for name, p in self.mesh.pods().items() if not p["gateway"]}
+        self.assertEqual(len(pods), 6, pods)
+        home = os.stat("/proc/self/ns/net").st_ino
+        addresses = set()
+        for name, p in pods.items():
+            addresses.add(p["address"])
+            pod_ns = os.stat("/run/netns/" + p["netns"]).st_ino
+            self.assertNotEqual(pod_ns, home)
+            app, sidecar = p["pids"]["app"], p["pids"]["sidecar"]
+            with open("/proc/%d/environ" % app, "rb") as f:
+                env = dict(e.split(b"=", 1) for e in f.read().split(b"\0") if b"=" in e)
+            self.assertNotIn(b"http_proxy", {k.lower() for k in env}, name)
+            self.assertEqual(env[b"POD_NAME"].decode(), name)
+            for pid in (app, sidecar):
+                self.assertEqual(os.stat("/proc/%d/ns/net" % pid).st_ino, pod_ns, name)
+            with open("/proc/%d/status" % sidecar) as f:
+                uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
+            self.assertEqual(uid, "1337", name)
+            rules = subprocess.run(["ip", "netns", "exec", p["netns"], "iptables-save", "-t", "nat"],
+                                   capture_output=True, text=True).stdout
+            self.assertIn("-j REDIRECT --to-ports 15001", rules, name)
+        self.assertEqual(len(addresses), 6)
+        # One request through the ingress: each service names its caller, which its sidecar
+        # took from the caller's certificate, so every hop was mTLS between the sidecars.
+        before = self.captured("productpage-v1-0")
+        for _ in range(6):
+            status, answer = self.productpage()
+            self.assertEqual(status, 200, answer)
+            if reviews_version(answer) in ("v2", "v3"):
+                break
+        sa = TD + "/ns/default/sa/bookinfo-"
+        self.assertEqual(answer["peer"], TD + "/ns/istio-system/sa/istio-ingressgateway-service-account")
+        self.assertEqual([c["url"] for c in answer["calls"]],
+                         ["http://details:9080/details/0", "http://reviews:9080/reviews/0"])
+        self.assertEqual(answer["calls"][0]["answer"]["peer"], sa + "productpage")
+        self.assertEqual(reviews_call(answer)["answer"]["peer"], sa + "productpage")
+        ratings = reviews_call(answer)["answer"]["calls"][0]
+        self.assertEqual(ratings["status"], 200, answer)
+        self.assertEqual(ratings["answer"]["peer"], sa + "reviews")
+        self.assertGreater(self.captured("productpage-v1-0"), before)
+
+    def captured(self, pod):
+        """The HTTP connections the pod's sidecar took from its capture listener."""
+        _, _, text = self.admin(pod, "/stats")
+        m = re.search(r'^mesh_proxy_capture_connections_total\{destination="http"\} (\d+)$',
+                      text, re.M)
+        return int(m.group(1)) if m else 0
 
     def test_1_request_routing_and_header_based_routing(self):
         try:
@@ -292,8 +393,7 @@ class Tasks(unittest.TestCase):
             self.cp(self.task_yaml("destination-rule-httpbin-circuit-breaker.yaml"),
                     "networking/destination-rule-httpbin-circuit-breaker.yaml")
             self.mesh.wait_for(lambda l: l.startswith("httpbin-0 is ready"), 15)
-            pp = self.mesh.pod("productpage-v1-0")
-            get = lambda: request(pp["outbound"], "/get", "httpbin:8000", proxy=True)  # noqa: E731
+            get = lambda: self.from_pod("productpage-v1-0", "/get", "httpbin:8000")  # noqa: E731
             self.until("httpbin answers", lambda: get()[0] == 200)
             time.sleep(0.5)  # the DestinationRule came with the Deployment; let it settle
 
@@ -305,7 +405,7 @@ class Tasks(unittest.TestCase):
             self.assertIn(200, codes)
             self.assertGreater(len(overflow), 10, codes)
             self.assertIn("circuit breaker open", overflow[0][2])
-            _, _, metrics = request(pp["admin"], "/stats/prometheus")
+            _, _, metrics = self.admin("productpage-v1-0", "/stats/prometheus")
             self.assertRegex(metrics, r'istio_requests_total\{reporter="source",[^}]*'
                                       r'destination_service_name="httpbin",[^}]*'
                                       r'response_code="503",[^}]*response_flags="UO"')
@@ -317,7 +417,13 @@ class Tasks(unittest.TestCase):
 
         def plain():
             try:
-                status, _, body = request(details["sidecar"], "/details/0", timeout=3)
+                # With --netns: the pod's address from the host, which its rules hand to the
+                # sidecar's inbound port, as a pod without a sidecar would call it.
+                if NETNS:
+                    status, _, body = request(details["app"], "/details/0", timeout=3,
+                                              address=details["address"])
+                else:
+                    status, _, body = request(details["sidecar"], "/details/0", timeout=3)
                 return status, json.loads(body)["peer"]
             except (OSError, http.client.HTTPException):
                 return None
@@ -365,13 +471,13 @@ class Tasks(unittest.TestCase):
             self.until("productpage, details, reviews and ratings allowed", everything)
             self.assertEqual(self.productpage(method="POST"), denied)
             # reviews-viewer: productpage's identity, GET, /reviews/* only.
-            out = self.mesh.pod("productpage-v1-0")["outbound"]
-            self.assertEqual(request(out, "/reviews/0", "reviews:9080", proxy=True)[0], 200)
-            self.assertEqual(request(out, "/other", "reviews:9080", proxy=True)[0], 403)
-            self.assertEqual(request(out, "/reviews/0", "reviews:9080", method="DELETE",
-                                     proxy=True)[0], 403)
+            pp = "productpage-v1-0"
+            self.assertEqual(self.from_pod(pp, "/reviews/0", "reviews:9080")[0], 200)
+            self.assertEqual(self.from_pod(pp, "/other", "reviews:9080")[0], 403)
+            self.assertEqual(self.from_pod(pp, "/reviews/0", "reviews:9080", method="DELETE")[0],
+                             403)
             # ...and ratings only for reviews's identity.
-            self.assertEqual(request(out, "/ratings/0", "ratings:9080", proxy=True)[0], 403)
+            self.assertEqual(self.from_pod(pp, "/ratings/0", "ratings:9080")[0], 403)
         finally:
             self.rm(*files)
         self.until("undone", lambda: self.productpage()[0] == 200)
@@ -379,8 +485,7 @@ class Tasks(unittest.TestCase):
     def test_8_metrics(self):
         for _ in range(5):
             self.productpage()
-        admin = self.mesh.pod("productpage-v1-0")["admin"]
-        status, _, text = request(admin, "/stats/prometheus")
+        status, _, text = self.admin("productpage-v1-0", "/stats/prometheus")
         self.assertEqual(status, 200)
         inbound = [l for l in text.splitlines() if l.startswith("istio_requests_total{")
                    and 'reporter="destination"' in l and 'response_code="200"' in l]
@@ -441,6 +546,26 @@ class Tasks(unittest.TestCase):
         self.assertEqual(productpage_server[0]["parentId"], gateway_client[0]["id"])
 
 
+class NetnsRefusal(unittest.TestCase):
+    @unittest.skipUnless(NETNS, "--netns")
+    def test_refused_clearly_without_root(self):
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", MESH,
+                            "up", "--netns", "--no-ingress"], capture_output=True, text=True,
+                           timeout=10)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("--netns needs root", r.stderr)
+        self.assertNotIn("mesh is up", r.stdout)
+
+
 if __name__ == "__main__":
+    if NETNS:
+        skip_unless_netns_possible()
     result = unittest.main(exit=False, verbosity=2).result
-    sys.exit(0 if result.wasSuccessful() else 1)
+    ok = result.wasSuccessful()
+    tag = getattr(Tasks, "tag", None)
+    if NETNS and tag:
+        left = leftovers(tag)
+        if left:
+            print("mesh up --netns left behind: %s" % left, file=sys.stderr)
+            ok = False
+    sys.exit(0 if ok else 1)
