@@ -137,18 +137,26 @@ class EchoServer::Connection final : private core::StreamSink, private core::htt
 
   void reply(int status, const nlohmann::json& answer) {
     bool text = wantsText(exchange_.request.target);
-    body_ = text ? answerText(answer) : dumpJson(answer);
+    std::string body = text ? answerText(answer) : dumpJson(answer);
     core::http::LocalReply reply;
     reply.status = status;
-    reply.body = body_;
+    reply.body = body;
     reply.contentType = text ? "text/plain; charset=utf-8" : "application/json";
     reply.close = !exchange_.keepAlive;
     reply.headRequest = exchange_.head;
     (void)stream_->write(core::http::localReply(reply), nullptr);
+    // The answer is on its way and the calls' answers (the whole chain below, for the first
+    // service of a long one) are no longer needed: a kept-alive connection idles without them.
+    server_.trimmer_.afterWork();
     if (!exchange_.keepAlive) return finishAfterWrites();
+    exchange_.calls = {};
     busy_ = false;
     // On the next turn: answering pipelined requests one inside the other would grow the stack.
-    timer_.start(std::chrono::milliseconds(0), [this] { pump(); });
+    // The last call's Fetch, whose callback this may be running in, can go there too.
+    timer_.start(std::chrono::milliseconds(0), [this] {
+      fetch_.reset();
+      pump();
+    });
   }
 
   void refuse(const core::http::ParseError& error) {
@@ -175,7 +183,6 @@ class EchoServer::Connection final : private core::StreamSink, private core::htt
   bool busy_ = false;          // a request is being answered
   bool requestReady_ = false;  // set by onMessageComplete during a feed()
   Exchange exchange_;
-  std::string body_;
   std::unique_ptr<Fetch> fetch_;
   std::unique_ptr<core::TcpStream> stream_;
 };
