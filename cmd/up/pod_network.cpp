@@ -136,8 +136,9 @@ bool overlaps(std::uint32_t base, int len, const std::vector<std::pair<std::uint
   return false;
 }
 
-// What runs of mesh up that are gone left behind: namespaces, /etc/netns directories, links
-// and FORWARD rules whose tag names a pid that no longer runs.
+// What runs of mesh up that are gone left behind: namespaces (and the processes still in
+// them), /etc/netns directories, links and FORWARD rules whose tag names a pid that no longer
+// runs. Its pilot and ingress gateway, in the host's namespace, are not recognised here.
 void removeLeftovers(const std::string& ip, const std::string& iptables) {
   std::error_code ec;
   for (const char* dir : {kRunNetns, kEtcNetns}) {
@@ -146,6 +147,13 @@ void removeLeftovers(const std::string& ip, const std::string& iptables) {
       long pid = tagPid(name);
       if (pid == 0 || pidAlive(pid)) continue;
       if (std::string(dir) == kRunNetns) {
+        // Its apps and sidecars outlived it (SIGKILL leaves children running): they go first.
+        std::string pids;
+        (void)runCommand({ip, "netns", "pids", name}, &pids);
+        std::stringstream list(pids);
+        for (long pid; list >> pid;) {
+          if (pid > 1 && pid != ::getpid()) ::kill(static_cast<pid_t>(pid), SIGKILL);
+        }
         (void)runCommand({ip, "netns", "del", name});
       } else {
         fs::remove_all(it->path(), ec);

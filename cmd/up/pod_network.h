@@ -8,9 +8,10 @@
 // rules before they are routed.
 //
 // Names start with a per-run tag, "mu<pid>" (the bridge "mu<pid>", host ends of veth pairs
-// "mu<pid>v<n>", namespaces "mu<pid>-<pod>"), so runs side by side do not meet, and what a
-// run killed with SIGKILL left behind is recognised (its pid is gone) and removed by the next
-// one. The object owns everything it made; teardown() (also in the destructor) removes it.
+// "mu<pid>v<n>", namespaces "mu<pid>-<n>-<pod>"), so runs side by side do not meet, and what
+// a run killed with SIGKILL left behind is recognised (its pid is gone) and removed by the
+// next one, with the pods' processes still running in it. The object owns everything it
+// made; teardown() (also in the destructor) removes it.
 //
 // Set-up commands (`ip`, `iptables`) run synchronously: each takes milliseconds, and a pod is
 // not started before its network is there.

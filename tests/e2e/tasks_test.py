@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -544,6 +545,81 @@ class Tasks(unittest.TestCase):
                               and s["localEndpoint"]["serviceName"] == "productpage.default"]
         self.assertTrue(gateway_client and productpage_server, spans)
         self.assertEqual(productpage_server[0]["parentId"], gateway_client[0]["id"])
+
+
+ONE_POD = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+spec:
+  ports:
+  - port: 8080
+    name: http
+  selector:
+    app: echo
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+spec:
+  selector:
+    matchLabels:
+      app: echo
+  template:
+    metadata:
+      labels:
+        app: echo
+    spec:
+      containers:
+      - name: echo
+        command: [mesh, echo, --port, "8080"]
+        ports:
+        - containerPort: 8080
+"""
+
+
+def running(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class NetnsAfterACrash(unittest.TestCase):
+    @unittest.skipUnless(NETNS, "--netns")
+    def test_a_killed_run_is_cleaned_up_by_the_next(self):
+        work = tempfile.mkdtemp(prefix="mesh-netns-crash-")
+        with open(os.path.join(work, "echo.yaml"), "w") as f:
+            f.write(ONE_POD)
+        first = MeshUp(work, "--netns", "--no-ingress")
+        second = None
+        try:
+            first.wait_for(lambda l: l.startswith("mesh is up"), 30)
+            info = first.info()
+            tag = info["bridge"]["name"]
+            orphans = [info["pilotPid"]] + [p["pids"][k] for p in info["pods"] for k in p["pids"]]
+            first.proc.kill()  # no teardown: namespaces, links, rules and children stay
+            first.proc.wait()
+            self.assertTrue(leftovers(tag))
+            second = MeshUp(work, "--netns", "--no-ingress")
+            second.wait_for(lambda l: l.startswith("mesh is up"), 30)
+            self.assertEqual(leftovers(tag), [])
+            pod = info["pods"][0]["pids"]
+            for pid in (pod["app"], pod["sidecar"]):  # killed with their namespace
+                self.assertFalse(running(pid), pid)
+        finally:
+            for pid in orphans if "orphans" in locals() else []:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            first.stop()
+            if second:
+                second.stop()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class NetnsRefusal(unittest.TestCase):
