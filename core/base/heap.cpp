@@ -21,4 +21,6 @@ void configureHeap() {
 
 bool releaseFreeHeap() { return ::malloc_trim(0) != 0; }
 
+std::size_t freeHeapBytes() { return ::mallinfo2().fordblks; }
+
 }  // namespace mesh::core

@@ -22,4 +22,7 @@ void configureHeap();
 // released.
 bool releaseFreeHeap();
 
+// Bytes free inside the heap (all arenas), which releaseFreeHeap could partly give back.
+std::size_t freeHeapBytes();
+
 }  // namespace mesh::core

@@ -22,11 +22,18 @@ class HeapTrimmer {
 
   // Something that may have freed much just ran (or is about to finish on another thread).
   void afterWork();
+  // Also checks every `interval` and trims when the heap holds more than 256 KiB free: for
+  // what is freed by work nobody reports here (requests served by a proxy's worker threads,
+  // whose arenas glibc trims only at their top). This timer does not keep the loop running.
+  void every(std::chrono::milliseconds interval);
   // How many trims have run (for tests).
   unsigned trims() const { return trims_; }
 
  private:
+  void trim();
+
   Timer timer_;
+  Timer periodic_;
   std::chrono::milliseconds settle_;
   unsigned trims_ = 0;
 };

@@ -32,6 +32,8 @@ void Timer::restart() {
 
 void Timer::stop() { uv_timer_stop(timer_.get()); }
 
+void Timer::unref() { uv_unref(reinterpret_cast<uv_handle_t*>(timer_.get())); }
+
 bool Timer::isActive() const {
   return uv_is_active(reinterpret_cast<const uv_handle_t*>(timer_.get())) != 0;
 }

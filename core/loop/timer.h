@@ -28,6 +28,9 @@ class Timer {
   // "still alive"). Does nothing if the timer was never started.
   void restart();
   void stop();
+  // The timer no longer keeps the loop running (uv_unref): for housekeeping that should not
+  // hold a finished loop open.
+  void unref();
   bool isActive() const;
   // Time left before the next firing; zero when not active.
   std::chrono::milliseconds dueIn() const;

@@ -11,6 +11,7 @@
 
 #include "core/base/log.h"
 #include "core/base/resident.h"
+#include "core/loop/heap_trimmer.h"
 #include "core/loop/signals.h"
 #include "core/loop/timer.h"
 #include "proxy/admin/admin_server.h"
@@ -81,6 +82,8 @@ struct ProxyServer::State {
   std::unique_ptr<AdminServer> prometheus;  // the stats port
   std::unique_ptr<core::Signal> sigterm, sigint, sighup;
   std::unique_ptr<core::Timer> drainTimer;
+  // Gives the heap back what served requests freed (core/loop/heap_trimmer.h).
+  core::HeapTrimmer heapTrimmer{loop};
   bool ready = false;
   bool configLoaded = false;  // from the file, or the first snapshot from pilot
   bool draining = false;
@@ -490,6 +493,7 @@ int ProxyServer::run() {
 
   for (auto& w : s.workers) w->start();
   s.ready = true;
+  s.heapTrimmer.every(std::chrono::seconds(2));
   // Flag and config parsing touched code the sidecar will not run again: let it go.
   size_t released = core::releaseStartupPages();
   LOG_DEBUG("proxy", "released ", released / 1024, " kB of startup pages");
