@@ -6,12 +6,19 @@
 
 namespace mesh::core::http {
 
+namespace {
+constexpr size_t kCopyHeadroom = 16;
+}  // namespace
+
 HeaderMap::HeaderMap(const HeaderMap& other) { *this = other; }
 
 HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
   if (this == &other) return *this;
   clear();
-  entries_.reserve(other.entries_.size());
+  // Room for the lines a proxy adds to the copy (request id, forwarded-for, trace and peer
+  // headers): reserving the exact size made the first add() regrow the vector, and a
+  // one-header request regrew it five times.
+  entries_.reserve(other.entries_.size() + kCopyHeadroom);
   for (const Entry& e : other.entries_) add(e.name, e.value);
   return *this;
 }
