@@ -129,3 +129,24 @@ TEST_CASE("the ingress gateway serves each Gateway port on its local port") {
                         "istio-ingressgateway-service-account"}));
   CHECK(std::find(args.begin(), args.end(), "--sidecar-port") == args.end());
 }
+
+TEST_CASE("a pod with its own address (--netns): Istio's ports, capture, no http_proxy") {
+  auto w = echoWorkload({"mesh", "echo", "--service", "productpage"});
+  up::Pod pod;
+  pod.name = "productpage-v1-0";
+  pod.workload = &w;
+  pod.ports = {9080, 15006, 15001, 15000, 15021};
+  pod.address = "10.16.0.7";
+  CHECK(up::podEnv(pod).count("http_proxy") == 0);
+  auto argv = up::appArgv(pod, "/opt/mesh", up::podEnv(pod));
+  CHECK(contains(argv, {"--port", "9080"}));  // the containerPort itself
+  up::ControlPlane cp{"/opt/mesh", "10.16.0.1:1", "/pods/p/root.pem", "10.16.0.1:2", {}};
+  auto args = up::sidecarArgs(pod, cp, "/pods/p/token");
+  CHECK(contains(args, {"--address", "10.16.0.7"}));
+  CHECK(contains(args, {"--admin", "10.16.0.7:15000"}));
+  CHECK(contains(args, {"--readiness", "0.0.0.0:15021"}));
+  CHECK(contains(args, {"--sidecar-port", "15006"}));  // peers see a sidecar: auto mTLS
+  CHECK(contains(args, {"--pilot-address", "10.16.0.1:2"}));
+  for (const char* loopbackOnly : {"--listener-port", "--inbound-address", "--app-port"})
+    CHECK(std::find(args.begin(), args.end(), loopbackOnly) == args.end());
+}
