@@ -19,20 +19,23 @@ EndpointsByCluster endpointsOf(const core::model::Snapshot& snapshot) {
 }
 
 // Adds to each cluster of `snapshot` the endpoints `running` has for it and it lacks (by
-// address and port). Returns how many were added.
-std::size_t keepRunningEndpoints(core::model::Snapshot& snapshot, const EndpointsByCluster& running) {
+// address and port), or only counts them when `add` is false.
+std::size_t keepRunningEndpoints(core::model::Snapshot& snapshot, const EndpointsByCluster& running,
+                                 bool add) {
   std::size_t kept = 0;
   for (auto& cluster : snapshot.clusters) {
     auto it = running.find(cluster.name);
     if (it == running.end()) continue;
+    std::size_t sent = cluster.endpoints.size();
     for (const auto& old : it->second) {
       bool present = false;
-      for (const auto& e : cluster.endpoints)
+      for (std::size_t i = 0; i < sent; ++i) {
+        const auto& e = cluster.endpoints[i];
         present = present || (e.address == old.address && e.port == old.port);
-      if (!present) {
-        cluster.endpoints.push_back(old);
-        ++kept;
       }
+      if (present) continue;
+      if (add) cluster.endpoints.push_back(old);
+      ++kept;
     }
   }
   return kept;
@@ -188,9 +191,9 @@ core::Status XdsClient::applySnapshot(core::model::Snapshot snapshot) {
   if (graceUntil_ && loop_.now() >= graceUntil_) graceUntil_ = 0;
   std::optional<core::model::Snapshot> sent;
   std::size_t kept = 0;
-  if (graceUntil_) {
-    sent = snapshot;
-    kept = keepRunningEndpoints(snapshot, runningEndpoints_);
+  if (graceUntil_ && keepRunningEndpoints(snapshot, runningEndpoints_, false) > 0) {
+    sent = snapshot;  // pilot's version, applied once the grace is over
+    kept = keepRunningEndpoints(snapshot, runningEndpoints_, true);
   }
   EndpointsByCluster endpoints = endpointsOf(snapshot);
   if (core::Status s = apply_(std::move(snapshot)); !s.ok()) return s;
@@ -202,14 +205,16 @@ core::Status XdsClient::applySnapshot(core::model::Snapshot snapshot) {
   LOG_INFO("xds", "version \"", sent->version, "\" lacks ", kept, " endpoint(s) this proxy ",
            "routes to: kept for ", graceUntil_ - loop_.now(), " ms while pilot relearns them");
   asSent_ = std::move(sent);
-  graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()), [this] { onGraceOver(); });
+  graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()),
+                    [this] { onGraceOver(); });
   return {};
 }
 
 void XdsClient::onGraceOver() {
   loop_.updateTime();
   if (graceUntil_ > loop_.now()) {  // a later reconnection extended it
-    graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()), [this] { onGraceOver(); });
+    graceTimer_.start(std::chrono::milliseconds(graceUntil_ - loop_.now()),
+                      [this] { onGraceOver(); });
     return;
   }
   graceUntil_ = 0;
@@ -219,7 +224,8 @@ void XdsClient::onGraceOver() {
   std::string version = snapshot.version;
   EndpointsByCluster endpoints = endpointsOf(snapshot);
   if (core::Status s = apply_(std::move(snapshot)); !s.ok()) {
-    LOG_WARN("xds", "applying version \"", version, "\" without the kept endpoints: ", s.toString());
+    LOG_WARN("xds", "applying version \"", version, "\" without the kept endpoints: ",
+             s.toString());
     return;
   }
   runningEndpoints_ = std::move(endpoints);

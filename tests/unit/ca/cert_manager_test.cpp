@@ -64,7 +64,8 @@ TEST_CASE_METHOD(LoopFixture, "the certificate is renewed at half life, not befo
   CHECK(ca.metrics.issuedCount() == 2);
 }
 
-TEST_CASE_METHOD(LoopFixture, "a certificate shorter-lived than the CA's backdating renews at half life",
+TEST_CASE_METHOD(LoopFixture,
+                 "a certificate shorter-lived than the CA's backdating renews at half life",
                  "[identity][manager]") {
   // 4 s of life, notBefore 5 min back: counted from notBefore, half life would be long past
   // and the manager would renew without end.

@@ -101,7 +101,8 @@ TEST_CASE_METHOD(PushFixture, "proxies of one scope share one compilation", "[pi
   std::vector<std::uint64_t> ids;
   for (std::size_t i = 0; i < proxies.size(); ++i) {
     ids.push_back(
-        pusher->connect(podInfo("p" + std::to_string(i), "s0", ""), false, false, proxies[i].send()));
+        pusher->connect(podInfo("p" + std::to_string(i), "s0", ""), false, false,
+                        proxies[i].send()));
   }
   CHECK(pusher->distinctScopes() == 1);
   // Same view, same bytes (versions aside).
