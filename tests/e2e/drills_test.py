@@ -354,14 +354,10 @@ class MeshUpDrills(unittest.TestCase):
         # While pilot is away every sidecar serves on its last config: nothing may fail.
         self.assertEqual(down, [])
         self.assertGreater(sent_down, 100)
-        # A restarted pilot knows an endpoint only once its sidecar has reconnected and
-        # ACKed, and it pushes to each sidecar as soon as it says hello: a sidecar back
-        # before the echo replicas may briefly get a cluster without them (503 UH), and the
-        # client connection of such a local reply is closed without `connection: close`.
-        # Those two kinds are the only failures allowed after the restart.
-        for f in resync:
-            self.assertTrue(f[2].startswith("503 UH") or f[2].startswith("RemoteDisconnected"),
-                            f)
+        # Nor while they resync: a reconnecting sidecar says it is serving, so the restarted
+        # pilot registers it at once and holds first snapshots through a warm-up, and a
+        # sidecar never trades endpoints it routes to for a snapshot that lacks them.
+        self.assertEqual(resync, [])
         self.assertEqual(drill_header[-1], "after-pilot-restart")
 
     def _reconnects(self, since):
@@ -400,12 +396,28 @@ class CaAgain(Ca):
     def __init__(self, previous, *extra):
         self.data = previous.data
         self.trust_domain = previous.trust_domain
-        self.proc = subprocess.Popen(
-            [MESH, "ca", "--data-dir", self.data, "--trust-domain", self.trust_domain,
-             "--listen", previous.address, "--monitoring", "127.0.0.1:0",
-             "--reload-interval-ms", "100", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.address = self._read_line("listening")
+        # The old port is an ephemeral one, and the drill's load opens thousands of upstream
+        # connections while the CA is down: one of them may hold it for a moment. Try again.
+        for attempt in range(50):
+            self.proc = subprocess.Popen(
+                [MESH, "ca", "--data-dir", self.data, "--trust-domain", self.trust_domain,
+                 "--listen", previous.address, "--monitoring", "127.0.0.1:0",
+                 "--reload-interval-ms", "100", *extra],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            line = self.proc.stdout.readline()
+            if line.startswith("listening ") or attempt == 49:
+                break
+            err = self.proc.stderr.read()
+            self.proc.wait()
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+            if "EADDRINUSE" not in err:
+                raise AssertionError("mesh ca said %r; stderr: %s" % (line, err))
+            time.sleep(0.1)
+        if not line.startswith("listening "):
+            self.proc.kill()
+            raise AssertionError("mesh ca said %r; stderr: %s" % (line, self.proc.stderr.read()))
+        self.address = line.split()[1]
         self.monitoring = self._read_line("monitoring")
         self.host, port = self.address.rsplit(":", 1)
         self.port = int(port)
@@ -576,19 +588,10 @@ class CaDrills(unittest.TestCase):
         print("  requests sent when each step ran: %s; mTLS connections the server sidecar "
               "accepted: %d; refused handshakes: %d; client connect failures: %d"
               % (steps, handshakes, refused, connect_failures), file=sys.stderr)
-        # docs/ca.md promises that no handshake fails. Not yet so: in about one run of three
-        # a handshake or two is refused as "not yet valid" (the TLS alert reads "certificate
-        # expired"), always within a few ms after a second boundary: the CA sets notBefore
-        # to the current second from the precise clock, while the verifier checks against
-        # time(), which reads the coarse clock and can still show the previous second.
-        # Exactly those refusals, and the requests they fail, are tolerated here, a few at
-        # most; any other failure fails the drill.
-        handshake_time = ("certificate expired", "certificate is not yet valid")
-        for f in load.failures:
-            self.assertTrue(f[2].startswith("503 U") and any(w in f[2] for w in handshake_time),
-                            f)
-        self.assertLessEqual(failed, 5, load.failures[:10])
-        self.assertLessEqual(refused, 10)
+        # docs/ca.md: no handshake fails during a rotation, so no request does either.
+        self.assertEqual(failed, 0, load.failures[:10])
+        self.assertEqual(refused, 0)
+        self.assertEqual(connect_failures, 0)
         self.assertGreaterEqual(handshakes, sent * 0.9)  # about one handshake per request
         # Both sidecars now hold certificates of the new root only.
         for who in ("server", "client"):
