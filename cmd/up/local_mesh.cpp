@@ -370,8 +370,7 @@ struct LocalMesh::State {
   // --netns: the pod's namespace, address and capture rules, before its processes start.
   Status makePodNetwork(PodRun& pr) {
     const Workload& w = *pr.pod.workload;
-    auto netns = network->addPod(pr.pod.name + "." + w.ns, podHostsFile(w.ns, pr.pod.name, "", {}),
-                                 podResolvConf(w.ns));
+    auto netns = network->addPod(pr.pod.name + "." + w.ns, podResolvConf(w.ns));
     if (!netns.ok()) return netns.status();
     pr.netns = *netns;
     pr.pod.address = netns->address;

@@ -248,8 +248,7 @@ Status PodNetwork::setUp() {
   return {};
 }
 
-Result<PodNetns> PodNetwork::addPod(const std::string& podName, const std::string& hosts,
-                                    const std::string& resolv) {
+Result<PodNetns> PodNetwork::addPod(const std::string& podName, const std::string& resolv) {
   if (nextPod_ > 254) return core::error(core::Code::internal, "no pod address left in the /24");
   PodNetns pod;
   // Numbered: a pod replaced by a new one of the same name may still be stopping.
@@ -260,7 +259,7 @@ Result<PodNetns> PodNetwork::addPod(const std::string& podName, const std::strin
   fs::path etc = fs::path(kEtcNetns) / pod.name;
   std::error_code ec;
   fs::create_directories(etc, ec);
-  if (ec || !writeFileInPlace(etc / "hosts", hosts) ||
+  if (ec || !writeFileInPlace(etc / "hosts", "127.0.0.1 localhost\n") ||
       !writeFileInPlace(etc / "resolv.conf", resolv)) {
     removePod(pod);
     return core::error(core::Code::internal, "cannot write " + etc.string());

@@ -48,10 +48,10 @@ class PodNetwork {
   const std::string& bridge() const { return bridge_; }
   const std::string& tag() const { return tag_; }
 
-  // A namespace for the pod, its link and address, `hosts` and `resolv` as its /etc files.
-  core::Result<PodNetns> addPod(const std::string& podName, const std::string& hosts,
-                                const std::string& resolv);
-  // Rewrites a pod's /etc/hosts in place: the file its running programs see is the same inode.
+  // A namespace for the pod, its link and address, `resolv` as its /etc/resolv.conf; its
+  // /etc/hosts, which names the pod's own address, is written next with updateHosts().
+  core::Result<PodNetns> addPod(const std::string& podName, const std::string& resolv);
+  // Writes a pod's /etc/hosts in place: the file its running programs see is the same inode.
   void updateHosts(const PodNetns& pod, const std::string& hosts);
   void removePod(const PodNetns& pod);
 
