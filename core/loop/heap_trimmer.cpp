@@ -20,6 +20,7 @@ void HeapTrimmer::afterWork() {
 
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
+    releaseThreadReadBuffer();
     if (freeHeapBytes() >= kWorthTrimming) trim();
   });
   periodic_.unref();

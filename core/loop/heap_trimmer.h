@@ -12,7 +12,8 @@
 
 namespace mesh::core {
 
-// Frees the calling thread's stream read buffer (uv_stream.cpp); the next read makes another.
+// Gives back the pages of the calling thread's stream read buffer (uv_stream.cpp). Call it on
+// that thread, between reads.
 void releaseThreadReadBuffer();
 
 class HeapTrimmer {
@@ -22,9 +23,10 @@ class HeapTrimmer {
 
   // Something that may have freed much just ran (or is about to finish on another thread).
   void afterWork();
-  // Also checks every `interval` and trims when the heap holds more than 256 KiB free: for
-  // what is freed by work nobody reports here (requests served by a proxy's worker threads,
-  // whose arenas glibc trims only at their top). This timer does not keep the loop running.
+  // Also, every `interval`, releases this thread's read buffer and trims when the heap holds
+  // more than 256 KiB free: for what is freed by work nobody reports here (requests served
+  // by a proxy's worker threads, whose arenas glibc trims only at their top). This timer does
+  // not keep the loop running.
   void every(std::chrono::milliseconds interval);
   // How many trims have run (for tests).
   unsigned trims() const { return trims_; }

@@ -1,7 +1,9 @@
 #include "core/loop/uv_stream.h"
 
+#include <sys/mman.h>
+
 #include <array>
-#include <memory>
+#include <cstdlib>
 #include <vector>
 
 namespace mesh::core {
@@ -19,18 +21,31 @@ Status closedError(const char* what) {
 // only the pages a read actually fills are ever touched.
 constexpr std::size_t kReadBufferSize = 64 * 1024;
 
-thread_local std::unique_ptr<char[]> readBuffer;
+// Whole pages, so that releaseThreadReadBuffer can hand them back without freeing the buffer.
+constexpr std::size_t kPage = 4096;
 
+struct ReadBuffer {
+  char* data = nullptr;
+  ~ReadBuffer() { std::free(data); }
+};
+thread_local ReadBuffer readBuffer;
+
+// Null when out of memory: libuv then fails the read with UV_ENOBUFS.
 char* threadReadBuffer() {
-  if (!readBuffer) readBuffer.reset(new char[kReadBufferSize]);  // not zeroed: untouched yet
-  return readBuffer.get();
+  if (!readBuffer.data) {
+    readBuffer.data = static_cast<char*>(std::aligned_alloc(kPage, kReadBufferSize));
+  }
+  return readBuffer.data;
 }
 
 }  // namespace
 
-// Declared in heap_trimmer.h, which calls it: the buffer holds nothing between reads, and
-// after one large read (a config snapshot) it is 64 KiB of dirty pages until the next.
-void releaseThreadReadBuffer() { readBuffer.reset(); }
+// Declared in heap_trimmer.h, which calls it on the buffer's thread between reads: the buffer
+// holds nothing then, and after one large read (a config snapshot, a big body) it is 64 KiB of
+// dirty pages until the next. MADV_DONTNEED drops them; the next read faults in zero pages.
+void releaseThreadReadBuffer() {
+  if (readBuffer.data) ::madvise(readBuffer.data, kReadBufferSize, MADV_DONTNEED);
+}
 
 template <typename H>
 struct UvStream<H>::WriteRequest {
@@ -62,7 +77,8 @@ template <typename H>
 void UvStream<H>::onAlloc(uv_handle_t*, std::size_t, uv_buf_t* buf) {
   // libuv reads into this and calls onRead right away, so one buffer per thread serves every
   // stream and an idle connection holds no read buffer at all.
-  *buf = uv_buf_init(threadReadBuffer(), kReadBufferSize);
+  char* buffer = threadReadBuffer();
+  *buf = uv_buf_init(buffer, buffer ? kReadBufferSize : 0);
 }
 
 template <typename H>
