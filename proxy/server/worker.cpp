@@ -204,6 +204,7 @@ void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
 }
 
 void Worker::start() {
+  trimmer_.every(std::chrono::seconds(2));
   thread_ = std::thread([this] {
     loop_.run();
     LOG_DEBUG("worker", "worker ", index_, " stopped");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/loop/async.h"
+#include "core/loop/heap_trimmer.h"
 #include "core/loop/loop.h"
 #include "core/loop/tcp.h"
 #include "core/metrics/registry.h"
@@ -70,6 +71,8 @@ class Worker {
 
   unsigned index_;
   core::Loop loop_;
+  // This thread's read buffer and the heap, given back when idle (core/loop/heap_trimmer.h).
+  core::HeapTrimmer trimmer_{loop_};
   WorkerContext context_;
   capture::CaptureTable capture_;  // for the capture listener, from the config served
   core::metrics::Family<core::metrics::Counter>& captureFamily_;
