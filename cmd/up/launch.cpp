@@ -103,7 +103,8 @@ std::vector<std::string> sidecarArgs(const Pod& pod, const ControlPlane& cp,
       {"--inbound-address", "127.0.0.1"},
       {"--listener-port", "15001=" + at(pod.ports.outbound)},
       {"--admin", ownAddress ? pod.address + ":" + port(pod.ports.admin) : at(pod.ports.admin)},
-      {"--readiness", ownAddress ? "0.0.0.0:" + port(pod.ports.readiness) : at(pod.ports.readiness)},
+      {"--readiness",
+       ownAddress ? "0.0.0.0:" + port(pod.ports.readiness) : at(pod.ports.readiness)},
       {"--workload", w.name},
       // Metrics are read on the admin port: no second port per proxy, and nothing on
       // 0.0.0.0:15090, which the first proxy would take from the others.

@@ -146,7 +146,7 @@ struct LocalMesh::State {
   FreePorts ports;
   core::Resolver resolver;
   ControlPlane control;
-  ControlPlane podControl;  // as sidecars in their namespaces reach it (--netns)
+  ControlPlane podControl;              // as sidecars in their namespaces reach it (--netns)
   std::unique_ptr<PodNetwork> network;  // --netns
   ServiceAddresses serviceAddresses;    // --netns: every address handed out, kept for the run
   ServiceAddresses services;            // --netns: the Services of the last reload

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -239,8 +239,8 @@ Status PodNetwork::setUp() {
   hostAddress_ = dotted(podNet_ + 1);
   // Hosts with br_netfilter (Docker's) filter bridged frames in FORWARD, often with a DROP
   // policy: the pods' frames cross this bridge whatever that policy says.
-  std::vector<std::string> rule = {"FORWARD", "-i", bridge_, "-o", bridge_, "-m", "comment",
-                                   "--comment", "mesh-up-" + tag_, "-j", "ACCEPT"};
+  std::vector<std::string> rule = {"FORWARD", "-i",        bridge_,           "-o", bridge_, "-m",
+                                   "comment", "--comment", "mesh-up-" + tag_, "-j", "ACCEPT"};
   std::vector<std::string> insert = {iptables_, "-w", "-I"};
   insert.insert(insert.end(), rule.begin(), rule.end());
   if (Status s = runCommand(insert); !s.ok()) return s;

@@ -68,8 +68,8 @@ std::size_t blockIndent(const std::vector<Line>& lines, std::size_t at, std::siz
 }
 
 // The value of `key` among the keys at `indent` of the block starting after `at`.
-bool blockValue(const std::vector<Line>& lines, std::size_t at, std::size_t end,
-                std::size_t indent, const std::string& key, std::string& value) {
+bool blockValue(const std::vector<Line>& lines, std::size_t at, std::size_t end, std::size_t indent,
+                const std::string& key, std::string& value) {
   for (std::size_t i = at + 1; i < end; ++i) {
     const std::string& t = lines[i].text;
     if (isBlankOrComment(t)) continue;
@@ -82,9 +82,10 @@ bool blockValue(const std::vector<Line>& lines, std::size_t at, std::size_t end,
 
 // One document [begin, end): the line to insert before and the text to insert, if it is a
 // Service that needs an address.
-bool planInsert(const std::vector<Line>& lines, std::size_t begin, std::size_t end,
-                const std::function<std::string(const std::string&, const std::string&)>& addressFor,
-                std::size_t& insertAt, std::string& insert) {
+bool planInsert(
+    const std::vector<Line>& lines, std::size_t begin, std::size_t end,
+    const std::function<std::string(const std::string&, const std::string&)>& addressFor,
+    std::size_t& insertAt, std::string& insert) {
   std::size_t metadata = end, spec = end;
   bool service = false, v1 = false;
   for (std::size_t i = begin; i < end; ++i) {

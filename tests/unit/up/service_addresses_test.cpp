@@ -20,9 +20,8 @@ struct Allocator {
 };
 
 std::string assign(const std::string& text, Allocator& a) {
-  return up::withClusterIps(text, [&a](const std::string& ns, const std::string& name) {
-    return a(ns, name);
-  });
+  return up::withClusterIps(
+      text, [&a](const std::string& ns, const std::string& name) { return a(ns, name); });
 }
 
 }  // namespace
