@@ -58,6 +58,8 @@ Pusher::Pusher(core::Loop& loop, PushMetrics& metrics, PusherOptions options)
       roundTimer_(loop),
       warmupTimer_(loop) {
   if (options_.warmup.count() <= 0) warmup_ = Warmup::over;
+  loop_.updateTime();
+  startedAt_ = loop_.now();
 }
 
 Pusher::~Pusher() = default;
@@ -246,6 +248,11 @@ std::uint64_t Pusher::connect(ProxyInfo info, bool delta, bool serving, SendFn s
   if (serving) {
     // Its workload is up and its listener serves: it is an endpoint now, not after an ACK.
     registerWorkload(p);
+    loop_.updateTime();
+    if (warmup_ == Warmup::before &&
+        loop_.now() - startedAt_ > static_cast<std::uint64_t>(options_.warmupWithin.count())) {
+      warmup_ = Warmup::over;
+    }
     if (warmup_ == Warmup::before) {
       warmup_ = Warmup::warming;
       LOG_INFO("pilot", "proxies are coming back already serving: holding their first ",

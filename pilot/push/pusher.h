@@ -58,6 +58,9 @@ struct PusherOptions {
   // How long the first snapshots of proxies that reconnect already serving are held (from
   // the first of them); zero: no warm-up.
   std::chrono::milliseconds warmup{2'000};
+  // The warm-up only starts this soon after pilot started: later, a serving proxy is one
+  // that lost its own connection, and the others are all there.
+  std::chrono::milliseconds warmupWithin{60'000};
 };
 
 // What /debug/syncz and `mesh proxy-status` show for one proxy.
@@ -145,6 +148,7 @@ class Pusher {
   core::Timer roundTimer_;
   enum class Warmup { before, warming, over };
   Warmup warmup_ = Warmup::before;
+  std::uint64_t startedAt_ = 0;  // loop ms
   core::Timer warmupTimer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

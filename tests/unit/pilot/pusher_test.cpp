@@ -273,3 +273,19 @@ TEST_CASE_METHOD(PushFixture, "a serving proxy without an address registers noth
   runUntil([&] { return a.frames.size() == 1; });
   pusher->disconnect(id);
 }
+
+TEST_CASE_METHOD(PushFixture, "a pilot that has run for a while holds no proxy",
+                 "[pilot][push][registry]") {
+  pilot::PusherOptions options;
+  options.warmupWithin = 50ms;
+  pilot::Pusher late(loop, metrics, options);
+  late.setConfig(test::configFrom(services(1)), loop.now());
+  core::runUntil(loop, [] { return false; }, 100ms);
+  // One proxy lost its connection and comes back: the others never left.
+  FakeProxy a;
+  auto id = late.connect(podInfo("a", "s0", "10.1.1.1"), false, true, a.send());
+  CHECK(a.frames.size() == 1);
+  CHECK_FALSE(late.warming());
+  CHECK(late.workloads().list().size() == 1);
+  late.disconnect(id);
+}
