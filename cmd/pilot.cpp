@@ -24,6 +24,7 @@
 #include "core/base/log.h"
 #include "core/config/duration.h"
 #include "core/identity/cert_manager.h"
+#include "core/loop/heap_trimmer.h"
 #include "core/loop/loop.h"
 #include "core/loop/resolver.h"
 #include "core/loop/signals.h"
@@ -248,6 +249,9 @@ int runPilot(const PilotFlags& flags) {
   };
   (void)sigint.start(SIGINT, stop);
   (void)sigterm.start(SIGTERM, stop);
+  // A push round builds every proxy's snapshot and frees its JSON once sent: heap.h.
+  core::HeapTrimmer trimmer(loop);
+  trimmer.every(std::chrono::seconds(2));
   std::fflush(stdout);
   loop.run();
   if (server) server->stop();
