@@ -6,8 +6,10 @@ namespace mesh::core {
 
 namespace {
 
-// Less than this free in the heap is not worth a walk of its free lists.
+// Less than this free in the heap, or freed since the last trim, is not worth a walk of its
+// free lists. (What a trim gave back still counts as free: the chunks stay, without pages.)
 constexpr std::size_t kWorthTrimming = 256 * 1024;
+constexpr std::size_t kWorthAgain = 64 * 1024;
 
 }  // namespace
 
@@ -21,7 +23,9 @@ void HeapTrimmer::afterWork() {
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
     releaseThreadReadBuffer();
-    if (freeHeapBytes() >= kWorthTrimming) trim();
+    std::size_t free = freeHeapBytes();
+    std::size_t change = free > freeAfterTrim_ ? free - freeAfterTrim_ : freeAfterTrim_ - free;
+    if (free >= kWorthTrimming && change >= kWorthAgain) trim();
   });
   periodic_.unref();
 }
@@ -29,6 +33,7 @@ void HeapTrimmer::every(std::chrono::milliseconds interval) {
 void HeapTrimmer::trim() {
   releaseThreadReadBuffer();  // the timers run on the loop's thread, between reads
   releaseFreeHeap();
+  freeAfterTrim_ = freeHeapBytes();
   ++trims_;
 }
 

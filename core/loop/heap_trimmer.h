@@ -24,9 +24,9 @@ class HeapTrimmer {
   // Something that may have freed much just ran (or is about to finish on another thread).
   void afterWork();
   // Also, every `interval`, releases this thread's read buffer and trims when the heap holds
-  // more than 256 KiB free: for what is freed by work nobody reports here (requests served
-  // by a proxy's worker threads, whose arenas glibc trims only at their top). This timer does
-  // not keep the loop running.
+  // more than 256 KiB free and that has changed by 64 KiB since the last trim: for what is
+  // freed by work nobody reports here (requests served by a proxy's worker threads, whose
+  // arenas glibc trims only at their top). This timer does not keep the loop running.
   void every(std::chrono::milliseconds interval);
   // How many trims have run (for tests).
   unsigned trims() const { return trims_; }
@@ -38,6 +38,7 @@ class HeapTrimmer {
   Timer periodic_;
   std::chrono::milliseconds settle_;
   unsigned trims_ = 0;
+  std::size_t freeAfterTrim_ = 0;
 };
 
 }  // namespace mesh::core

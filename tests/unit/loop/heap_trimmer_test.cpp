@@ -1,6 +1,11 @@
 #include "core/loop/heap_trimmer.h"
 
+#include "core/base/heap.h"
+
 #include <catch2/catch.hpp>
+
+#include <memory>
+#include <vector>
 
 #include "core/loop/timer.h"
 #include "tests/unit/loop/loop_fixture.h"
@@ -25,4 +30,33 @@ TEST_CASE_METHOD(LoopFixture, "HeapTrimmer trims once after a burst has settled"
   done.start(40ms, [&] { waited = true; });
   runUntil([&] { return waited; });
   CHECK(trimmer.trims() == 1);
+}
+
+TEST_CASE_METHOD(LoopFixture, "A periodic HeapTrimmer trims when much was freed, not while idle",
+                 "[loop][heap]") {
+  HeapTrimmer trimmer(loop);
+  trimmer.every(5ms);
+  Timer done(loop);
+  bool waited = false;
+  auto wait = [&](std::chrono::milliseconds ms) {
+    waited = false;
+    done.start(ms, [&] { waited = true; });
+    runUntil([&] { return waited; });
+  };
+  wait(30ms);  // whatever the test binary left free so far
+  unsigned before = trimmer.trims();
+  wait(30ms);
+  CHECK(trimmer.trims() == before);  // nothing changed: no walk of the free lists
+  {
+    // 1 MiB in small blocks, all freed but every 16th: the survivors keep the rest inside
+    // the heap, where glibc does not give it back by itself.
+    std::vector<std::unique_ptr<char[]>> blocks(1024);
+    for (auto& b : blocks) b.reset(new char[1000]);
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      if (i % 16 != 15) blocks[i].reset();
+    }
+    INFO("free in the heap: " << mesh::core::freeHeapBytes());
+    wait(30ms);
+    CHECK(trimmer.trims() > before);
+  }
 }
