@@ -3,7 +3,8 @@ and a `mesh echo` app per pod, the ingress gateway). The table comes within 10 s
 crosses productpage -> reviews -> ratings over mTLS with the caller's SPIFFE id on every hop,
 through a sidecar and through the ingress gateway; edits of the directory apply (a routing
 sample, a Deployment removed); a killed app is restarted; SIGTERM leaves no process behind.
-A generated 50-workload mesh reports its start time and memory."""
+A generated 50-workload mesh with the gateway reports its start time and memory (PSS summed
+over its 102 processes, after a request through all of it), bounded against regressions."""
 import http.client
 import json
 import os
@@ -447,7 +448,7 @@ spec:
 
 class FiftyWorkloads(unittest.TestCase):
     @unittest.skipIf(os.environ.get("MESH_SANITIZED") == "1",
-                     "a scale figure: 101 sanitizer-instrumented processes measure the sanitizer")
+                     "a scale figure: 102 sanitizer-instrumented processes measure the sanitizer")
     def test_fifty_workloads_start_and_report_memory(self):
         work = tempfile.mkdtemp(prefix="mesh-up-50-")
         try:
@@ -457,10 +458,11 @@ class FiftyWorkloads(unittest.TestCase):
                     call = ", --call, http://svc%d:9080/" % (i + 1) if i < 49 else ""
                     docs.append(DEPLOYMENT.format(i=i, call=call))
                 f.write("---\n".join(docs))
-            mesh = MeshUp(work, "--no-ingress")
+            mesh = MeshUp(work)
             try:
                 mesh.wait_up(90)
-                self.assertEqual(len(mesh.pods), 50)
+                pods = [p for p in mesh.info["pods"] if p["name"] != "istio-ingressgateway"]
+                self.assertEqual(len(pods), 50)
                 # One request crosses the first ten services, hop by hop over mTLS.
                 status, body = get(mesh.pods["svc0-v1-0"]["outbound"], "/", "svc0:9080", proxy=True)
                 self.assertEqual(status, 200, body)
@@ -471,20 +473,30 @@ class FiftyWorkloads(unittest.TestCase):
                     self.assertIn("answer", call, call)
                     self.assertEqual(call["answer"]["peer"], SA("default", "svc%d" % depth))
                     answer, depth = call["answer"], depth + 1
+                # A sidecar gives its free heap back 1 s after its last snapshot and looks every
+                # 2 s for what its requests freed, an app 1 s after its last request
+                # (core/loop/heap_trimmer.h): measure the mesh idle, not in the last request.
+                time.sleep(3)
                 children = children_of(mesh.proc.pid)
-                self.assertEqual(len(children), 101)  # pilot, 50 sidecars, 50 apps
-                total = sum(rss_kib(p) for p in children)
-                sidecars = [p["pids"]["sidecar"] for p in mesh.info["pods"]]
-                apps = [p["pids"]["app"] for p in mesh.info["pods"]]
-                pss = sum(memory_kib(p, "Pss") for p in children)
-                print("\n50 workloads: up in %.1f s (mesh up's own count: %s); total RSS of the "
-                      "children %.1f MiB (pilot %.1f MiB, sidecars %.1f MiB, apps %.1f MiB), "
-                      "total PSS %.1f MiB; a request through %d hops" % (
+                self.assertEqual(len(children), 102)  # pilot, 50 sidecars, 50 apps, the gateway
+                sidecars = [p["pids"]["sidecar"] for p in pods]
+                apps = [p["pids"]["app"] for p in pods]
+                gateway = [mesh.pods["istio-ingressgateway"]["pids"]["sidecar"]]
+                pss = lambda pids: sum(memory_kib(p, "Pss") for p in pids) / 1024  # noqa: E731
+                total = pss(children)
+                print("\n50 workloads: up in %.1f s (goal: under 5 s; mesh up's own count: %s); "
+                      "PSS of the %d children %.1f MiB (pilot %.1f, 50 sidecars %.1f, 50 apps "
+                      "%.1f, gateway %.1f), RSS %.1f MiB; mesh up itself %.1f MiB PSS; a request "
+                      "through %d hops" % (
                           mesh.up_seconds,
                           [l for l in mesh.output if l.startswith("mesh is up")][0].split("(")[1].split(")")[0],
-                          total / 1024, rss_kib(mesh.info["pilotPid"]) / 1024,
-                          sum(rss_kib(p) for p in sidecars) / 1024,
-                          sum(rss_kib(p) for p in apps) / 1024, pss / 1024, depth))
+                          len(children), total, pss([mesh.info["pilotPid"]]), pss(sidecars),
+                          pss(apps), pss(gateway), sum(rss_kib(p) for p in children) / 1024,
+                          pss([mesh.proc.pid]), depth))
+                # The goal is less than one Istio sidecar (60 MB) for all 102 processes; this
+                # measures 74 to 79 MiB (docs/up.md), so this bound catches a regression and
+                # does not claim the goal.
+                self.assertLess(total, 85)
                 mesh.proc.send_signal(signal.SIGTERM)
                 self.assertEqual(mesh.proc.wait(timeout=30), 0)
                 self.assertEqual([p for p in children if alive(p)], [])
