@@ -5,6 +5,8 @@
 // the directory (pilot reloads Istio resources itself, Deployments added, changed or removed
 // start and stop pods here); restarts a child that dies, with backoff; and on SIGINT or
 // SIGTERM stops every child (SIGTERM, then SIGKILL after a grace period) and returns 0.
+// With `netns`, each pod runs in a network namespace of its own instead, its traffic
+// captured by iptables, and pilot listens on the pods' bridge (pod_network.h).
 //
 // Ownership: the LocalMesh owns every Supervised child and the state directory's contents.
 // What each pod's processes look like is in launch.h; the files handed to pilot, in
