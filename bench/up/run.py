@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""`mesh up` with --workloads generated Deployments (mesh echo apps, each calling the next):
-the time until mesh up says "mesh is up" (every sidecar ready), and the memory of everything
-it runs, summed over its children (pilot with its CA, the sidecars, the apps): RSS, which
-counts the shared static binary once per process, and PSS, which splits shared pages among
-the processes that map them (the fairer total).
+"""`mesh up` with --workloads generated Deployments (mesh echo apps, each calling the next)
+and the ingress gateway: the time until mesh up says "mesh is up" (every sidecar ready), then,
+after one request through the whole chain and a few seconds idle, the memory of everything it
+runs: PSS (shared pages split among the processes that map them, so the one static binary
+counts once) per kind of process and in total, and RSS (which counts the binary once per
+process). The goal: all of it in less than one Istio sidecar, 60 MB.
 
     bench/up/run.py [--mesh build/cmd/mesh] [--workloads 50]
 
@@ -13,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
@@ -35,20 +37,31 @@ def main():
             docs.append(up_test.DEPLOYMENT.format(i=i, call=call))
         with open(os.path.join(work, "services.yaml"), "w") as f:
             f.write("---\n".join(docs))
-        mesh = up_test.MeshUp(work, "--no-ingress")
+        mesh = up_test.MeshUp(work)
         try:
             mesh.wait_up(120)
+            status, _ = up_test.get(mesh.pods["svc0-v1-0"]["outbound"], "/", "svc0:9080",
+                                    proxy=True)
+            # Idle: apps and sidecars give back their free heap within 2 s of the last request.
+            time.sleep(3)
+            pods = [p for p in mesh.info["pods"] if p["name"] != "istio-ingressgateway"]
+            kinds = {
+                "pilot": [mesh.info["pilotPid"]],
+                "sidecars": [p["pids"]["sidecar"] for p in pods],
+                "apps": [p["pids"]["app"] for p in pods],
+                "gateway": [p["pids"]["sidecar"] for p in mesh.info["pods"]
+                            if p["name"] == "istio-ingressgateway"],
+            }
             children = up_test.children_of(mesh.proc.pid)
-            rss = sum(up_test.memory_kib(p, "VmRSS") for p in children) / 1024
-            pss = sum(up_test.memory_kib(p, "Pss") for p in children) / 1024
-            sidecars = [p["pids"]["sidecar"] for p in mesh.info["pods"]]
-            sidecar_pss = sum(up_test.memory_kib(p, "Pss") for p in sidecars) / 1024
-            pilot_pss = up_test.memory_kib(mesh.info["pilotPid"], "Pss") / 1024
+            mib = lambda pids, field: sum(up_test.memory_kib(p, field) for p in pids) / 1024  # noqa: E731
             print(f"{args.workloads} workloads started in {mesh.up_seconds:.1f} s "
-                  f"({len(children)} processes)")
-            print(f"total RSS {rss:.1f} MB, total PSS {pss:.1f} MB "
-                  f"(pilot {pilot_pss:.1f} MB, sidecars {sidecar_pss:.1f} MB, "
-                  f"{sidecar_pss / max(len(sidecars), 1):.2f} MB each)")
+                  f"({len(children)} processes); a request through the chain: {status}")
+            for kind, pids in kinds.items():
+                print(f"  {kind:9} {len(pids):3} x {mib(pids, 'Pss') / max(len(pids), 1):6.2f} MiB"
+                      f" PSS = {mib(pids, 'Pss'):6.1f} MiB")
+            print(f"total PSS {mib(children, 'Pss'):.1f} MiB (mesh up itself "
+                  f"{mib([mesh.proc.pid], 'Pss'):.1f} MiB more), total RSS "
+                  f"{mib(children, 'VmRSS'):.1f} MiB")
         finally:
             mesh.stop()
     finally:
