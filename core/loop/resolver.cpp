@@ -132,27 +132,34 @@ struct Resolver::SocketWatch {
 };
 
 Resolver::Resolver(Loop& loop, const ResolverOptions& resolverOptions)
-    : loop_(loop), timeout_(loop), deliver_(loop) {
+    : loop_(loop), options_(resolverOptions), timeout_(loop), deliver_(loop) {
   if (initStatus_ = libraryInit(); !initStatus_.ok()) return;
+  // Servers given are checked now, so that a bad option fails every resolve(). Otherwise the
+  // channel waits for the first name that is not numeric: c-ares sets up its query tables
+  // (72 KiB, all written) in ares_init, and most of mesh up's hundred processes only ever
+  // resolve numeric addresses.
+  if (!options_.servers.empty()) initStatus_ = openChannel();
+}
+
+Status Resolver::openChannel() {
   ares_options options{};
   options.sock_state_cb = &Resolver::onSocketState;
   options.sock_state_cb_data = this;
-  options.timeout =
-      static_cast<int>(std::max<std::int64_t>(resolverOptions.timeout.count() / 2, 1));
+  options.timeout = static_cast<int>(std::max<std::int64_t>(options_.timeout.count() / 2, 1));
   options.tries = 2;
   int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
   if (int rc = ares_init_options(&channel_, &options, mask); rc != ARES_SUCCESS) {
     channel_ = nullptr;
-    initStatus_ = error(Code::internal, std::string("resolver init: ") + ares_strerror(rc));
-    return;
+    return error(Code::internal, std::string("resolver init: ") + ares_strerror(rc));
   }
-  if (!resolverOptions.servers.empty()) {
-    int rc = ares_set_servers_ports_csv(channel_, resolverOptions.servers.c_str());
+  if (!options_.servers.empty()) {
+    int rc = ares_set_servers_ports_csv(channel_, options_.servers.c_str());
     if (rc != ARES_SUCCESS) {
-      initStatus_ = error(Code::invalid, "resolver servers '" + resolverOptions.servers +
-                                             "': " + ares_strerror(rc));
+      return error(Code::invalid,
+                   "resolver servers '" + options_.servers + "': " + ares_strerror(rc));
     }
   }
+  return {};
 }
 
 Resolver::~Resolver() {
@@ -169,6 +176,12 @@ Status Resolver::resolve(const std::string& name, Callback callback) {
   if (isNumeric(name)) {
     complete(std::move(callback), std::vector<std::string>{name});
     return {};
+  }
+  if (!channel_) {
+    if (initStatus_ = openChannel(); !initStatus_.ok()) {
+      --pending_;
+      return initStatus_;
+    }
   }
   auto* lookup = new Lookup{this, name, std::move(callback)};
   ares_addrinfo_hints hints{};

@@ -38,7 +38,8 @@ class Resolver {
   // Addresses as resolveBlocking() gives them, or not_found / timeout / unavailable.
   using Callback = std::function<void(Result<std::vector<std::string>>)>;
 
-  // A bad option makes every resolve() fail with the reason.
+  // A bad option makes every resolve() fail with the reason. Without servers, the channel
+  // (and /etc/resolv.conf) waits for the first name that is not numeric.
   explicit Resolver(Loop& loop, const ResolverOptions& options = {});
   // Pending lookups are abandoned; their callbacks do not run.
   ~Resolver();
@@ -64,8 +65,11 @@ class Resolver {
   void complete(Callback callback, Result<std::vector<std::string>> result);
   void deliver();
   void rearmTimeout();
+  // The c-ares channel, made by the constructor when servers are given, else on first need.
+  Status openChannel();
 
   Loop& loop_;
+  ResolverOptions options_;
   Status initStatus_;
   ares_channel channel_ = nullptr;
   bool destroying_ = false;
