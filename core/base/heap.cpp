@@ -1,6 +1,10 @@
 #include "core/base/heap.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include <cstdint>
 
 namespace mesh::core {
 
@@ -22,5 +26,28 @@ void configureHeap() {
 bool releaseFreeHeap() { return ::malloc_trim(0) != 0; }
 
 std::size_t freeHeapBytes() { return ::mallinfo2().fordblks; }
+
+bool releaseUnusedStack() {
+  pthread_attr_t attr;
+  if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return false;
+  void* low = nullptr;
+  std::size_t size = 0;
+  int rc = ::pthread_attr_getstack(&attr, &low, &size);
+  ::pthread_attr_destroy(&attr);
+  if (rc != 0 || low == nullptr) return false;
+  // Below this frame, past a margin for what this function and the madvise call use (and the
+  // 128-byte red zone below the stack pointer), nothing is live.
+  constexpr std::uintptr_t kPage = 4096;
+  constexpr std::uintptr_t kMargin = 4 * kPage;
+  char here = 0;
+  auto sp = reinterpret_cast<std::uintptr_t>(&here);
+  auto begin = (reinterpret_cast<std::uintptr_t>(low) + kPage - 1) & ~(kPage - 1);
+  if (sp < begin + kMargin) return true;
+  auto end = (sp - kMargin) & ~(kPage - 1);
+  // For the main thread the range reaches below the mapped stack, into space the stack may
+  // grow into: madvise skips what is not mapped (and says ENOMEM, which changes nothing).
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  return true;
+}
 
 }  // namespace mesh::core

@@ -25,4 +25,11 @@ bool releaseFreeHeap();
 // Bytes free inside the heap (all arenas), which releaseFreeHeap could partly give back.
 std::size_t freeHeapBytes();
 
+// Gives back the pages of the calling thread's stack below the frame of the caller (less a
+// margin): start-up (flag parsing, the first config, recursive JSON) goes deep once and the
+// kernel never takes those pages back by itself. A deeper call later simply faults in zeroed
+// pages again. Call it from a shallow frame, such as a timer callback. Returns whether the
+// stack's bounds were known.
+bool releaseUnusedStack();
+
 }  // namespace mesh::core

@@ -33,6 +33,7 @@ void HeapTrimmer::every(std::chrono::milliseconds interval) {
 void HeapTrimmer::trim() {
   releaseThreadReadBuffer();  // the timers run on the loop's thread, between reads
   releaseFreeHeap();
+  releaseUnusedStack();  // a timer callback is a shallow frame
   freeAfterTrim_ = freeHeapBytes();
   ++trims_;
 }

@@ -53,3 +53,26 @@ TEST_CASE("releaseFreeHeap gives back the free pages that live blocks pin inside
     if (b) CHECK(b[0] == 1);  // the live blocks are untouched
   }
 }
+
+namespace {
+
+// Touches `kb` KiB of stack below the caller's frame, then returns `kb`.
+[[gnu::noinline]] int goDeep(int kb) {
+  volatile char page[1024];
+  page[0] = 1;
+  page[1023] = 1;
+  return kb <= 1 ? page[1023] : goDeep(kb - 1) + page[0];
+}
+
+}  // namespace
+
+TEST_CASE("releaseUnusedStack gives back the stack a deep call left dirty") {
+  REQUIRE(goDeep(1024) == 1024);  // 1 MiB below this frame, dirty from now on
+  long before = privateDirtyKb();
+  if (before < 0) return;  // nothing to measure
+  CHECK(mesh::core::releaseUnusedStack());
+  long after = privateDirtyKb();
+  INFO("dirty before " << before << " kB, after " << after << " kB");
+  CHECK(before - after >= 768);
+  CHECK(goDeep(256) == 256);  // and the stack still works below
+}
