@@ -65,8 +65,7 @@ JwksFetcher::JwksFetcher(core::metrics::Registry& registry, JwksFetcherOptions o
                    .series({"ok"})),
       fetchError_(registry.counter("mesh_proxy_jwks_fetch_total",
                                    "JWKS fetches for RequestAuthentication's jwksUri", {"result"})
-                      .series({"error"})),
-      thread_([this] { run(); }) {}
+                      .series({"error"})) {}
 
 JwksFetcher::~JwksFetcher() {
   {
@@ -74,7 +73,7 @@ JwksFetcher::~JwksFetcher() {
     stopping_ = true;
   }
   wake_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 std::shared_ptr<JwksSource> JwksFetcher::subscribe(const std::string& uri) {
@@ -85,6 +84,9 @@ std::shared_ptr<JwksSource> JwksFetcher::subscribe(const std::string& uri) {
   entry.source = source;
   entry.next = Clock::now();
   entry.backoff = std::chrono::milliseconds(0);
+  // The thread starts with the first jwksUri: most proxies have none, and a thread costs its
+  // stack and descriptor in each of them. It waits for the lock held here.
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   wake_.notify_all();
   return source;
 }

@@ -6,7 +6,8 @@
 // configs that held it) is dropped.
 //
 // Ownership: the fetcher holds its sources weakly; compiled RequestAuthentication rules
-// (jwt_rule.h) hold them strongly. The fetcher's thread is joined by its destructor.
+// (jwt_rule.h) hold them strongly. The fetcher's thread starts with the first subscription
+// and is joined by its destructor.
 #pragma once
 
 #include <atomic>
@@ -88,7 +89,7 @@ class JwksFetcher {
   std::condition_variable wake_;
   std::map<std::string, Entry> entries_;
   std::atomic<bool> stopping_{false};
-  std::thread thread_;  // last: started once everything above exists
+  std::thread thread_;  // started by the first subscribe(), once everything above exists
 };
 
 // One GET of `url`, the body of a 200 answer; gives up after `timeout` or when `stop` is
