@@ -1,6 +1,7 @@
 #include "cmd/up/launch.h"
 
 #include <set>
+#include <string_view>
 
 namespace mesh::cmd::up {
 
@@ -189,6 +190,24 @@ std::vector<std::string> childEnvironment(char** ours,
   }
   for (const auto& [k, v] : extra) env.push_back(k + "=" + v);
   return env;
+}
+
+std::vector<std::string> meshEnvironment(char** ours,
+                                         const std::map<std::string, std::string>& extra) {
+  constexpr std::string_view kNoCache = "glibc.malloc.tcache_count=0";
+  std::string tunables;
+  for (char** e = ours; e && *e; ++e) {
+    std::string_view entry = *e;
+    if (entry.starts_with("GLIBC_TUNABLES=")) tunables = entry.substr(15);
+  }
+  if (auto it = extra.find("GLIBC_TUNABLES"); it != extra.end()) tunables = it->second;
+  // One the caller chose is kept.
+  if (tunables.find("glibc.malloc.tcache_count=") == std::string::npos) {
+    tunables += (tunables.empty() ? "" : ":") + std::string(kNoCache);
+  }
+  auto withTunables = extra;
+  withTunables["GLIBC_TUNABLES"] = tunables;
+  return childEnvironment(ours, withTunables);
 }
 
 }  // namespace mesh::cmd::up

@@ -289,7 +289,7 @@ struct LocalMesh::State {
                     "50ms",
                     "--endpoint-grace",
                     "2s"};
-          o.env = childEnvironment(options.environment, {});
+          o.env = meshEnvironment(options.environment);
           o.out = core::Stdio::file(out.string());
           o.err = core::Stdio::file((logs / "pilot.log").string(), true);
           return o;
@@ -466,7 +466,7 @@ struct LocalMesh::State {
           core::ProcessOptions o;
           o.file = argv.front();
           o.args.assign(argv.begin() + 1, argv.end());
-          o.env = childEnvironment(options.environment, {});
+          o.env = meshEnvironment(options.environment);
           return logged(std::move(o), pr->pod.name + ".sidecar");
         },
         reportFn);
@@ -475,11 +475,13 @@ struct LocalMesh::State {
         [this, pr]() -> Result<core::ProcessOptions> {
           auto env = podEnv(pr->pod);
           auto argv = appArgv(pr->pod, options.self, env);
+          bool mesh = argv.front() == options.self;  // `mesh echo`, for one
           if (network) argv = network->inPod(pr->netns, false, argv);
           core::ProcessOptions o;
           o.file = argv.front();
           o.args.assign(argv.begin() + 1, argv.end());
-          o.env = childEnvironment(options.environment, env);
+          o.env = mesh ? meshEnvironment(options.environment, env)
+                       : childEnvironment(options.environment, env);
           o.cwd = dir.string();
           return logged(std::move(o), pr->pod.name + ".app");
         },
@@ -574,7 +576,7 @@ struct LocalMesh::State {
           core::ProcessOptions o;
           o.file = options.self;
           o.args = gatewayArgs(pr->pod, control, *token, ingressPorts);
-          o.env = childEnvironment(options.environment, {});
+          o.env = meshEnvironment(options.environment);
           return logged(std::move(o), "istio-ingressgateway");
         },
         [this](const std::string& n, const std::string& w) { report(n, w); });
