@@ -60,11 +60,13 @@ std::optional<JwksUrl> JwksUrl::parse(std::string_view text) {
 
 JwksFetcher::JwksFetcher(core::metrics::Registry& registry, JwksFetcherOptions options)
     : options_(options),
-      fetchOk_(registry.counter("mesh_proxy_jwks_fetch_total",
-                                "JWKS fetches for RequestAuthentication's jwksUri", {"result"})
+      fetchOk_(registry
+                   .counter("mesh_proxy_jwks_fetch_total",
+                            "JWKS fetches for RequestAuthentication's jwksUri", {"result"})
                    .series({"ok"})),
-      fetchError_(registry.counter("mesh_proxy_jwks_fetch_total",
-                                   "JWKS fetches for RequestAuthentication's jwksUri", {"result"})
+      fetchError_(registry
+                      .counter("mesh_proxy_jwks_fetch_total",
+                               "JWKS fetches for RequestAuthentication's jwksUri", {"result"})
                       .series({"error"})) {}
 
 JwksFetcher::~JwksFetcher() {
