@@ -25,6 +25,23 @@ void configureHeap() {
 
 bool releaseFreeHeap() { return ::malloc_trim(0) != 0; }
 
+void releaseHeapTop() {
+  // Below the mmap threshold, so the block comes from the arena (its top, unless a free chunk
+  // as large sits lower, whose pages are as free). While the block is ours nothing else reads
+  // or writes its middle; glibc keeps its bookkeeping in the first and last bytes of a chunk,
+  // so the pages strictly inside go back and the free merges the block into the top again,
+  // clean. Where the top was smaller, the arena grows into pages never touched.
+  constexpr std::size_t kPage = 4096;
+  constexpr std::size_t kBorrow = kMmapThreshold - 64;
+  void* block = ::malloc(kBorrow);
+  if (block == nullptr) return;
+  auto at = reinterpret_cast<std::uintptr_t>(block);
+  std::uintptr_t begin = (at + 64 + kPage - 1) & ~(kPage - 1);
+  std::uintptr_t end = (at + kBorrow) & ~(kPage - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  ::free(block);
+}
+
 std::size_t freeHeapBytes() { return ::mallinfo2().fordblks; }
 
 bool releaseUnusedStack() {

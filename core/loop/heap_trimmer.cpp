@@ -23,6 +23,7 @@ void HeapTrimmer::afterWork() {
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
     releaseThreadReadBuffer();
+    releaseHeapTop();
     std::size_t free = freeHeapBytes();
     std::size_t change = free > freeAfterTrim_ ? free - freeAfterTrim_ : freeAfterTrim_ - free;
     if (free >= kWorthTrimming && change >= kWorthAgain) trim();
@@ -33,6 +34,7 @@ void HeapTrimmer::every(std::chrono::milliseconds interval) {
 void HeapTrimmer::trim() {
   releaseThreadReadBuffer();  // the timers run on the loop's thread, between reads
   releaseFreeHeap();
+  releaseHeapTop();      // malloc_trim leaves a thread arena's top as it is
   releaseUnusedStack();  // a timer callback is a shallow frame
   freeAfterTrim_ = freeHeapBytes();
   ++trims_;

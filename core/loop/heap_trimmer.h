@@ -23,10 +23,11 @@ class HeapTrimmer {
 
   // Something that may have freed much just ran (or is about to finish on another thread).
   void afterWork();
-  // Also, every `interval`, releases this thread's read buffer and trims when the heap holds
-  // more than 256 KiB free and that has changed by 64 KiB since the last trim: for what is
-  // freed by work nobody reports here (requests served by a proxy's worker threads, whose
-  // arenas glibc trims only at their top). This timer does not keep the loop running.
+  // Also, every `interval`, releases this thread's read buffer and the free top of its
+  // arena (releaseHeapTop, heap.h), and trims when the heap holds more than 256 KiB free and
+  // that has changed by 64 KiB since the last trim: for what is freed by work nobody reports
+  // here (requests served by a proxy's worker threads, whose arenas glibc gives back only
+  // above 256 KiB free at their top). This timer does not keep the loop running.
   void every(std::chrono::milliseconds interval);
   // How many trims have run (for tests).
   unsigned trims() const { return trims_; }
