@@ -627,6 +627,7 @@ struct LocalMesh::State {
                                                         pod->pod.address, services));
         }
       }
+      if (up) writeStateFile();  // scripts find a new Service's address there
     }
     for (const auto& e : mirrored.errors) report("config", e);
     watch(mirrored.watched);

@@ -168,8 +168,18 @@ class Tasks(unittest.TestCase):
         if not NETNS:
             return request(p["outbound"], path, host, method=method, proxy=True)
         name, port = host.split(":")
-        vip = self.mesh.info()["services"]["%s/%s" % (p["namespace"], name)]
+        vip = self.service_address("%s/%s" % (p["namespace"], name))
         return request(int(port), path, host, method=method, address=vip, netns=p["netns"])
+
+    def service_address(self, key, timeout=10):
+        """The cluster IP mesh up gave a Service; one just added to DIR gets it a moment after
+        its pods are ready, when mesh up rewrites its state file."""
+        deadline = time.time() + timeout
+        while True:
+            services = self.mesh.info().get("services", {})
+            if key in services or time.time() > deadline:
+                return services[key]
+            time.sleep(0.05)
 
     def admin(self, pod, path):
         p = self.mesh.pod(pod)

@@ -23,12 +23,12 @@ def openssl(*args, **kwargs):
 class Ca:
     """A running `mesh ca` on loopback ports chosen by the OS."""
 
-    def __init__(self, workdir, trust_domain="cluster.local", *extra):
+    def __init__(self, workdir, trust_domain="cluster.local", *extra, listen="127.0.0.1:0"):
         self.data = os.path.join(workdir, "ca-" + trust_domain)
         self.trust_domain = trust_domain
         self.proc = subprocess.Popen(
             [MESH, "ca", "--data-dir", self.data, "--trust-domain", trust_domain,
-             "--listen", "127.0.0.1:0", "--monitoring", "127.0.0.1:0",
+             "--listen", listen, "--monitoring", "127.0.0.1:0",
              "--reload-interval-ms", "100", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.address = self._read_line("listening")
