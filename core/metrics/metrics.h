@@ -130,10 +130,19 @@ class Family : public FamilyBase {
   T& series(std::vector<std::string> labelValues) {
     checkArity(labelValues.size());
     std::lock_guard lock(mutex_);
+    if (series_.size() >= kMaxSeries && !series_.contains(labelValues)) {
+      // Label values can come from the network (a Host header, a peer's metadata): past the
+      // cap, new combinations share one series whose every label reads "overflow", so no
+      // stream of distinct values can grow the registry without bound.
+      labelValues.assign(labelValues.size(), "overflow");
+    }
     auto& slot = series_[std::move(labelValues)];
     if (!slot) slot = make();
     return *slot;
   }
+
+  // The most distinct label sets a family keeps (plus the one "overflow" set).
+  static constexpr std::size_t kMaxSeries = 10000;
 
   void render(std::string& out) const override;
 

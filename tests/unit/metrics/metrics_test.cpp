@@ -145,3 +145,26 @@ TEST_CASE("NaN and huge observations land in +Inf without disturbing the finite 
   REQUIRE(parsed.ok);
   CHECK(parsed.samples["sizes_bucket{le=\"+Inf\"}"] == 2);
 }
+
+TEST_CASE("past its cap a family folds new label sets into one overflow series",
+          "[metrics]") {
+  Registry registry;
+  auto& requests = registry.counter("istio_requests_total", "Total requests.",
+                                    {"destination_service", "response_code"});
+  const std::size_t cap = Family<Counter>::kMaxSeries;
+  for (std::size_t i = 0; i < cap; ++i) requests.series({"host-" + std::to_string(i), "404"}).inc();
+  // A known set still gets its own series; every new one lands in the same overflow series.
+  requests.series({"host-7", "404"}).inc();
+  for (int i = 0; i < 1000; ++i) {
+    requests.series({"attacker-" + std::to_string(i) + ".example", "404"}).inc();
+  }
+  std::string text = registry.render();
+  CHECK(contains(text, "istio_requests_total{destination_service=\"host-7\",response_code=\"404\"} 2\n"));
+  CHECK(contains(text,
+                 "istio_requests_total{destination_service=\"overflow\",response_code=\"overflow\"} "
+                 "1000\n"));
+  CHECK_FALSE(contains(text, "attacker-"));
+  std::size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  CHECK(lines == cap + 1 + 2);  // the series, the overflow one, HELP and TYPE
+}
