@@ -9,6 +9,14 @@
 
 namespace mesh::core {
 
+// Whether malloc is glibc's. Under ASan or TSan it is the sanitizer's, which glibc's settings
+// and trims do not reach: the functions below then change nothing measurable.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kGlibcMalloc = false;
+#else
+inline constexpr bool kGlibcMalloc = true;
+#endif
+
 // Called first thing in main, before anything allocates much: blocks of 128 KiB and more
 // (a config snapshot's frame and its JSON text, a large body) always get their own mapping,
 // given back when freed, instead of glibc raising that threshold after each such free and

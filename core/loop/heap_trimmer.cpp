@@ -22,11 +22,12 @@ void HeapTrimmer::afterWork() {
 
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
-    releaseThreadReadBuffer();
-    releaseHeapTop();
     std::size_t free = freeHeapBytes();
     std::size_t change = free > freeAfterTrim_ ? free - freeAfterTrim_ : freeAfterTrim_ - free;
-    if (free >= kWorthTrimming && change >= kWorthAgain) trim();
+    if (free >= kWorthTrimming && change >= kWorthAgain) return trim();
+    // Not worth a walk of the free lists, but the cheap releases cost nothing to repeat.
+    releaseThreadReadBuffer();
+    releaseHeapTop();
   });
   periodic_.unref();
 }

@@ -25,13 +25,6 @@ long privateDirtyKb() {
   return kb;
 }
 
-// Under ASan or TSan malloc is the sanitizer's, which glibc's settings do not reach.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kGlibcMalloc = false;
-#else
-constexpr bool kGlibcMalloc = true;
-#endif
-
 }  // namespace
 
 TEST_CASE("releaseFreeHeap gives back the free pages that live blocks pin inside the heap") {
@@ -48,7 +41,7 @@ TEST_CASE("releaseFreeHeap gives back the free pages that live blocks pin inside
     if (i % 64 != 63) blocks[i].reset();
   }
   long before = privateDirtyKb();
-  if (before < 0 || !kGlibcMalloc) return;  // nothing to measure
+  if (before < 0 || !mesh::core::kGlibcMalloc) return;  // nothing to measure
   CHECK(mesh::core::releaseFreeHeap());
   long after = privateDirtyKb();
   INFO("dirty before " << before << " kB, after " << after << " kB");
@@ -59,7 +52,7 @@ TEST_CASE("releaseFreeHeap gives back the free pages that live blocks pin inside
 }
 
 TEST_CASE("releaseHeapTop gives back the free pages at the top of a thread's arena") {
-  if (!kGlibcMalloc || privateDirtyKb() < 0) return;  // nothing to measure
+  if (!mesh::core::kGlibcMalloc || privateDirtyKb() < 0) return;  // nothing to measure
   mesh::core::configureHeap();
   long before = 0, after = 0;
   std::thread([&] {

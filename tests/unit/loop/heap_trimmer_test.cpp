@@ -14,16 +14,6 @@ using namespace mesh::core;
 using namespace std::chrono_literals;
 using mesh::test::LoopFixture;
 
-namespace {
-// Under ASan or TSan malloc is the sanitizer's: glibc's heap, which the trimmer measures, is
-// not where the blocks live, so there is nothing free to trim.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kGlibcMalloc = false;
-#else
-constexpr bool kGlibcMalloc = true;
-#endif
-}  // namespace
-
 TEST_CASE_METHOD(LoopFixture, "HeapTrimmer trims once after a burst has settled", "[loop][heap]") {
   HeapTrimmer trimmer(loop, 20ms);
   Timer tick(loop), done(loop);
@@ -57,7 +47,7 @@ TEST_CASE_METHOD(LoopFixture, "A periodic HeapTrimmer trims when much was freed,
   unsigned before = trimmer.trims();
   wait(30ms);
   CHECK(trimmer.trims() == before);  // nothing changed: no walk of the free lists
-  if (!kGlibcMalloc) return;
+  if (!mesh::core::kGlibcMalloc) return;  // nothing free in glibc's heap to trim
   {
     // 1 MiB in small blocks, all freed but every 16th: the survivors keep the rest inside
     // the heap, where glibc does not give it back by itself.
