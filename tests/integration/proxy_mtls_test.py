@@ -387,15 +387,20 @@ class FakePilot:
             self.conn.close()
 
 
+def pilot_fed_sidecar(ca, pilot):
+    """productpage's sidecar, with no config of its own, subscribed to `pilot`."""
+    return Sidecar(ca, "productpage", None, "--pilot-address", f"127.0.0.1:{pilot.port}",
+                   "--label", "app=productpage", "--port", "9080",
+                   "--node", "productpage-1.default")
+
+
 class PilotSubscription(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
         self.ca = Ca(self.dir)
         self.app = Upstream("direct-app")
         self.pilot = FakePilot(self.ca, self.dir)
-        self.sidecar = Sidecar(self.ca, "productpage", None, "--pilot-address",
-                               f"127.0.0.1:{self.pilot.port}", "--label", "app=productpage",
-                               "--port", "9080", "--node", "productpage-1.default")
+        self.sidecar = pilot_fed_sidecar(self.ca, self.pilot)
 
     def tearDown(self):
         self.sidecar.stop()

@@ -2,7 +2,6 @@
 serving, and for the reconnect grace (10 s) it keeps the endpoints it routes to that a
 snapshot from the new pilot lacks, then applies pilot's latest snapshot exactly as sent.
 Pilot is played by proxy_mtls_test's FakePilot, so the test decides what it sends."""
-import os
 import shutil
 import tempfile
 import time
@@ -11,7 +10,7 @@ import unittest
 from ca_test import Ca
 from meshtest import main
 from proxy_http_test import Upstream, free_port
-from proxy_mtls_test import FakePilot, Sidecar
+from proxy_mtls_test import FakePilot, pilot_fed_sidecar
 
 GRACE = 10  # s, XdsOptions::reconnectGrace
 
@@ -32,9 +31,7 @@ class ReconnectTest(unittest.TestCase):
         self.first = Upstream("first-app")
         self.second = Upstream("second-app")
         self.pilot = FakePilot(self.ca, self.dir)
-        self.sidecar = Sidecar(self.ca, "productpage", None, "--pilot-address",
-                               f"127.0.0.1:{self.pilot.port}", "--label", "app=productpage",
-                               "--port", "9080", "--node", "productpage-1.default")
+        self.sidecar = pilot_fed_sidecar(self.ca, self.pilot)
 
     def tearDown(self):
         self.sidecar.stop()
@@ -42,7 +39,7 @@ class ReconnectTest(unittest.TestCase):
         self.first.stop()
         self.second.stop()
         self.ca.stop()
-        shutil.rmtree(self.sidecar.dir, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def apps_answering(self, port, requests=8):
