@@ -50,7 +50,8 @@ bool isSkippedDirectory(const fs::path& relative) {
 }
 
 MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror,
-                        const std::function<std::string(const std::string&)>& transform) {
+                        const std::function<std::string(const std::string&)>& transform,
+                        const fs::path& stateDir) {
   MirrorResult result;
   std::set<fs::path> wanted;
   std::error_code ec;
@@ -61,7 +62,9 @@ MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror,
     fs::path relative = fs::relative(it->path(), dir, ec);
     if (ec) break;
     if (it->is_directory(ec)) {
-      if (isSkippedDirectory(relative)) {
+      std::error_code same;
+      bool isStateDir = !stateDir.empty() && fs::equivalent(it->path(), stateDir, same);
+      if (isSkippedDirectory(relative) || isStateDir) {
         it.disable_recursion_pending();
       } else {
         result.watched.push_back(it->path());

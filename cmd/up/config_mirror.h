@@ -22,8 +22,11 @@ struct MirrorResult {
 bool isSkippedDirectory(const std::filesystem::path& relative);
 
 // `transform`, when given, is applied to each YAML file's text before it is compared and
-// written (mesh up --netns adds Services' cluster IPs there).
+// written (mesh up --netns adds Services' cluster IPs there). `stateDir`, mesh up's own
+// directory (which holds the copy), is left out when a user puts it inside DIR: copying it
+// would copy the copy, and its logs would count as changes to DIR.
 MirrorResult syncMirror(const std::filesystem::path& dir, const std::filesystem::path& mirror,
-                        const std::function<std::string(const std::string&)>& transform = {});
+                        const std::function<std::string(const std::string&)>& transform = {},
+                        const std::filesystem::path& stateDir = {});
 
 }  // namespace mesh::cmd::up

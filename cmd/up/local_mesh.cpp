@@ -619,7 +619,7 @@ struct LocalMesh::State {
         });
       };
     }
-    MirrorResult mirrored = syncMirror(dir, mirror, clusterIps);
+    MirrorResult mirrored = syncMirror(dir, mirror, clusterIps, stateDir);
     if (network && seen != services) {
       services = seen;
       for (auto& [key, run] : running) {

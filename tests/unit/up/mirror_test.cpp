@@ -60,6 +60,22 @@ TEST_CASE("the copy given to pilot leaves samples/ and hidden directories out an
   CHECK_FALSE(fs::exists(mirror.path / "bookinfo.yaml"));
 }
 
+TEST_CASE("a state directory inside DIR is not copied into itself") {
+  TempDir dir;
+  write(dir.path / "bookinfo.yaml", "a");
+  fs::path state = dir.path / "state";
+  write(state / "mesh-up.json", "{}");
+  fs::path mirror = state / "config";
+  // Given as the user typed it, with a "." in the middle: still recognised.
+  auto r = up::syncMirror(dir.path / ".", mirror, {}, state);
+  CHECK(r.errors.empty());
+  CHECK(read(mirror / "bookinfo.yaml") == "a");
+  CHECK_FALSE(fs::exists(mirror / "state"));
+  CHECK_FALSE(fs::exists(mirror / "mesh-up.json"));
+  CHECK(r.watched.size() == 1);  // the state directory's logs are not changes to DIR
+  CHECK_FALSE(up::syncMirror(dir.path / ".", mirror, {}, state).changed);
+}
+
 TEST_CASE("skipped directories") {
   CHECK(up::isSkippedDirectory("samples"));
   CHECK(up::isSkippedDirectory("samples/deeper"));
