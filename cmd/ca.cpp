@@ -286,7 +286,7 @@ void addCa(CLI::App& app, Context& ctx) {
   addCsrCommand(*ca, ctx);
   addRotateCommand(*ca, ctx, flags);
   ca->callback([&ctx, ca, flags] {
-    if (ca->get_subcommands().empty()) ctx.exitCode = serve(*flags);
+    if (ca->get_subcommands().empty()) ctx.serve = [flags] { return serve(*flags); };
   });
 }
 

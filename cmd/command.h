@@ -6,12 +6,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string_view>
 
 namespace mesh::cmd {
 
 struct Context {
   int exitCode = 0;
+  // A mode that runs for long (a server, mesh up) sets this rather than running inside its
+  // flag callback: main() then frees the flag parser, some 40 KiB a process would otherwise
+  // keep for its whole life (mesh up runs a hundred processes), before calling it. Its
+  // result is the exit status.
+  std::function<int()> serve;
 };
 
 using AddCommand = void (*)(CLI::App& app, Context& ctx);

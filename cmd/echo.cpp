@@ -120,7 +120,7 @@ void addEcho(CLI::App& app, Context& ctx) {
   sub->add_option("--delay-percent", f->delayPercent, "Share of requests delayed, 0-100")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
-  sub->callback([&ctx, f] { ctx.exitCode = runEcho(*f); });
+  sub->callback([&ctx, f] { ctx.serve = [f] { return runEcho(*f); }; });
 }
 
 }  // namespace

@@ -12,14 +12,16 @@ int main(int argc, char** argv) {
   // A peer closing a socket must not kill the process; writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app{"mesh: a service mesh in one binary (sidecar proxy, control plane, CA)", "mesh"};
-  app.require_subcommand(1);
-  app.fallthrough(false);
-
   mesh::cmd::Context ctx;
-  // Only the flags of the mode being run (see addCommands).
-  mesh::cmd::addCommands(app, ctx, argc > 1 ? std::string_view(argv[1]) : std::string_view());
-
-  CLI11_PARSE(app, argc, argv);
+  {
+    CLI::App app{"mesh: a service mesh in one binary (sidecar proxy, control plane, CA)", "mesh"};
+    app.require_subcommand(1);
+    app.fallthrough(false);
+    // Only the flags of the mode being run (see addCommands).
+    mesh::cmd::addCommands(app, ctx, argc > 1 ? std::string_view(argv[1]) : std::string_view());
+    CLI11_PARSE(app, argc, argv);
+  }
+  // The parser is gone; what a server mode parsed lives on in its `serve` (command.h).
+  if (ctx.serve) return ctx.serve();
   return ctx.exitCode;
 }

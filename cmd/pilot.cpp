@@ -292,7 +292,7 @@ void addPilot(CLI::App& app, Context& ctx) {
   sub->add_option("--token", f->token, "External CA: bootstrap token for pilot's identity");
   sub->add_option("--token-file", f->tokenFile, "External CA: file holding the bootstrap token");
   sub->add_option("--cert-ttl", f->certTtl, "Lifetime to ask for pilot's certificate")->capture_default_str();
-  sub->callback([&ctx, f] { ctx.exitCode = runPilot(*f); });
+  sub->callback([&ctx, f] { ctx.serve = [f] { return runPilot(*f); }; });
 }
 
 }  // namespace

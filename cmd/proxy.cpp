@@ -201,9 +201,12 @@ void addProxy(CLI::App& app, Context& ctx) {
     std::string clusterId = flagOrEnv("", "ISTIO_META_CLUSTER_ID");
     flags->server.proxy.workload = proxy::telemetry::selfMetadata(
         workload, ns, flags->server.proxy.labels, clusterId.empty() ? "Kubernetes" : clusterId);
-    proxy::ProxyServer server(flags->server);
-    ctx.exitCode = server.run();
-    if (accessLog && accessLog != stdout) std::fclose(accessLog);
+    ctx.serve = [flags, accessLog] {
+      proxy::ProxyServer server(flags->server);
+      int code = server.run();
+      if (accessLog && accessLog != stdout) std::fclose(accessLog);
+      return code;
+    };
   });
 }
 

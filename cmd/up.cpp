@@ -79,13 +79,11 @@ void addUp(CLI::App& app, Context& ctx) {
       options.proxyFlags.push_back("--trace-sampling");
       options.proxyFlags.push_back(f->traceSampling);
     }
-    core::Loop loop;
-    int code;
-    {
+    ctx.serve = [options = std::move(options)]() mutable {
+      core::Loop loop;
       up::LocalMesh mesh(loop, std::move(options));
-      code = mesh.run();
-    }
-    ctx.exitCode = code;
+      return mesh.run();
+    };
   });
 }
 

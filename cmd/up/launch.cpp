@@ -194,7 +194,8 @@ std::vector<std::string> childEnvironment(char** ours,
 
 std::vector<std::string> meshEnvironment(char** ours,
                                          const std::map<std::string, std::string>& extra) {
-  constexpr std::string_view kNoCache = "glibc.malloc.tcache_count=0";
+  constexpr std::string_view kTunables[] = {"glibc.malloc.tcache_count=0",
+                                            "glibc.malloc.mxfast=0"};
   std::string tunables;
   for (char** e = ours; e && *e; ++e) {
     std::string_view entry = *e;
@@ -202,8 +203,11 @@ std::vector<std::string> meshEnvironment(char** ours,
   }
   if (auto it = extra.find("GLIBC_TUNABLES"); it != extra.end()) tunables = it->second;
   // One the caller chose is kept.
-  if (tunables.find("glibc.malloc.tcache_count=") == std::string::npos) {
-    tunables += (tunables.empty() ? "" : ":") + std::string(kNoCache);
+  for (std::string_view tunable : kTunables) {
+    std::string_view name = tunable.substr(0, tunable.find('=') + 1);
+    if (tunables.find(name) != std::string::npos) continue;
+    if (!tunables.empty()) tunables += ':';
+    tunables += tunable;
   }
   auto withTunables = extra;
   withTunables["GLIBC_TUNABLES"] = tunables;

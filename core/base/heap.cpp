@@ -44,6 +44,15 @@ void releaseHeapTop() {
 
 std::size_t freeHeapBytes() { return ::mallinfo2().fordblks; }
 
+HeapUsage heapUsage() {
+  struct mallinfo2 m = ::mallinfo2();
+  return {.allocated = m.uordblks + m.hblkhd,
+          .heapSize = m.arena + m.hblkhd,
+          .free = m.fordblks,
+          .mapped = m.hblkhd,
+          .arenas = m.arena};
+}
+
 bool releaseUnusedStack() {
   pthread_attr_t attr;
   if (::pthread_getattr_np(::pthread_self(), &attr) != 0) return false;

@@ -40,6 +40,16 @@ void releaseHeapTop();
 // Bytes free inside the heap (all arenas), which releaseFreeHeap could partly give back.
 std::size_t freeHeapBytes();
 
+// What malloc holds, all arenas together: the proxy's admin /memory page.
+struct HeapUsage {
+  std::size_t allocated = 0;  // in live blocks
+  std::size_t heapSize = 0;   // obtained from the kernel, arenas and own mappings
+  std::size_t free = 0;       // inside the arenas, not in use
+  std::size_t mapped = 0;     // of heapSize, in blocks with a mapping of their own
+  std::size_t arenas = 0;     // bytes the arenas span
+};
+HeapUsage heapUsage();
+
 // Gives back the pages of the calling thread's stack below the frame of the caller (less a
 // margin): start-up (flag parsing, the first config, recursive JSON) goes deep once and the
 // kernel never takes those pages back by itself. A deeper call later simply faults in zeroed

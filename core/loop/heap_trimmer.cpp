@@ -22,11 +22,11 @@ void HeapTrimmer::afterWork() {
 
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
+    bool worked = releaseThreadReadBuffer();
     std::size_t free = freeHeapBytes();
     std::size_t change = free > freeAfterTrim_ ? free - freeAfterTrim_ : freeAfterTrim_ - free;
-    if (free >= kWorthTrimming && change >= kWorthAgain) return trim();
-    // Not worth a walk of the free lists, but the cheap releases cost nothing to repeat.
-    releaseThreadReadBuffer();
+    if (free >= kWorthTrimming && (worked || change >= kWorthAgain)) return trim();
+    // Not worth a walk of the free lists, but the cheap release costs nothing to repeat.
     releaseHeapTop();
   });
   periodic_.unref();

@@ -13,8 +13,9 @@
 namespace mesh::core {
 
 // Gives back the pages of the calling thread's stream read buffer (uv_stream.cpp). Call it on
-// that thread, between reads.
-void releaseThreadReadBuffer();
+// that thread, between reads. Returns whether anything was read since the last call, which
+// is to say whether this thread did work that churned its heap.
+bool releaseThreadReadBuffer();
 
 class HeapTrimmer {
  public:
@@ -25,9 +26,11 @@ class HeapTrimmer {
   void afterWork();
   // Also, every `interval`, releases this thread's read buffer and the free top of its
   // arena (releaseHeapTop, heap.h), and trims when the heap holds more than 256 KiB free and
-  // that has changed by 64 KiB since the last trim: for what is freed by work nobody reports
-  // here (requests served by a proxy's worker threads, whose arenas glibc gives back only
-  // above 256 KiB free at their top). This timer does not keep the loop running.
+  // either this thread read something since the last look or the free total changed by
+  // 64 KiB since the last trim: for what is freed by work nobody reports here (requests
+  // served, which leave free chunks dirty all through the heap while the free total stays
+  // about the same, and proxy worker threads' arenas, which glibc gives back only above
+  // 256 KiB free at their top). This timer does not keep the loop running.
   void every(std::chrono::milliseconds interval);
   // How many trims have run (for tests).
   unsigned trims() const { return trims_; }

@@ -26,6 +26,7 @@ constexpr std::size_t kPage = 4096;
 
 struct ReadBuffer {
   char* data = nullptr;
+  bool used = false;  // since the last releaseThreadReadBuffer
   ~ReadBuffer() { std::free(data); }
 };
 thread_local ReadBuffer readBuffer;
@@ -35,6 +36,7 @@ char* threadReadBuffer() {
   if (!readBuffer.data) {
     readBuffer.data = static_cast<char*>(std::aligned_alloc(kPage, kReadBufferSize));
   }
+  readBuffer.used = true;
   return readBuffer.data;
 }
 
@@ -43,8 +45,11 @@ char* threadReadBuffer() {
 // Declared in heap_trimmer.h, which calls it on the buffer's thread between reads: the buffer
 // holds nothing then, and after one large read (a config snapshot, a big body) it is 64 KiB of
 // dirty pages until the next. MADV_DONTNEED drops them; the next read faults in zero pages.
-void releaseThreadReadBuffer() {
-  if (readBuffer.data) ::madvise(readBuffer.data, kReadBufferSize, MADV_DONTNEED);
+bool releaseThreadReadBuffer() {
+  if (!readBuffer.used) return false;  // its pages went back last time, and nothing came since
+  readBuffer.used = false;
+  ::madvise(readBuffer.data, kReadBufferSize, MADV_DONTNEED);
+  return true;
 }
 
 template <typename H>

@@ -9,6 +9,7 @@
 #include <future>
 #include <sstream>
 
+#include "core/base/heap.h"
 #include "core/base/log.h"
 #include "core/base/resident.h"
 #include "core/loop/heap_trimmer.h"
@@ -308,6 +309,15 @@ AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
   if (r.path == "/stats" || r.path == "/stats/prometheus") {
     return {200, statsText(), std::string(core::metrics::Registry::kContentType)};
   }
+  if (r.path == "/memory") {
+    core::HeapUsage heap = core::heapUsage();
+    nlohmann::json out = {{"allocated", std::to_string(heap.allocated)},
+                          {"heap_size", std::to_string(heap.heapSize)},
+                          {"heap_free", std::to_string(heap.free)},
+                          {"heap_mapped", std::to_string(heap.mapped)},
+                          {"arena_size", std::to_string(heap.arenas)}};
+    return {200, out.dump(2) + "\n", "application/json"};
+  }
   if (r.path == "/ready") return ready ? AdminResponse{200, "LIVE\n"} : AdminResponse{503, "DRAINING\n"};
   if (r.path == "/logging") {
     auto level = r.query.find("level");
@@ -335,7 +345,7 @@ AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
     return {200, "OK\n"};
   }
   if (r.path == "/" || r.path.empty()) {
-    return {200, "/config_dump /clusters /certs /stats /stats/prometheus /ready "
+    return {200, "/config_dump /clusters /certs /memory /stats /stats/prometheus /ready "
                  "/logging?level= /quitquitquit\n"};
   }
   return {404, "unknown admin path " + r.path + "\n"};
@@ -422,8 +432,11 @@ int ProxyServer::run() {
                collector.status().message(), "; spans are not exported");
     }
   }
-  for (unsigned i = 0; i < std::max(1u, s.options.concurrency); ++i) {
-    s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config));
+  // One worker serves on this thread's loop (worker.h); more get threads of their own.
+  unsigned concurrency = std::max(1u, s.options.concurrency);
+  for (unsigned i = 0; i < concurrency; ++i) {
+    s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config,
+                                                 concurrency == 1 && !getenv("XTMP") ? &s.loop : nullptr));
   }
   if (core::Status st = s.addListeners(s.config->snapshot(), false); !st.ok()) {
     LOG_ERROR("proxy", st.message());

@@ -11,8 +11,10 @@
 namespace mesh::proxy {
 
 Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
-               std::shared_ptr<const RuntimeConfig> config)
+               std::shared_ptr<const RuntimeConfig> config, core::Loop* shared)
     : index_(index),
+      ownLoop_(shared ? nullptr : std::make_unique<core::Loop>()),
+      loop_(shared ? *shared : *ownLoop_),
       context_(loop_, options, stats, 0x9e3779b97f4a7c15ull * (index + 1)),
       captureFamily_(stats.registry.counter("mesh_proxy_capture_connections_total",
                                             "Connections redirected to the capture listener, "
@@ -204,6 +206,7 @@ void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
 }
 
 void Worker::start() {
+  if (!ownLoop_) return;  // the main thread runs the loop, and trims its heap
   trimmer_.every(std::chrono::seconds(2));
   thread_ = std::thread([this] {
     loop_.run();
@@ -212,6 +215,7 @@ void Worker::start() {
 }
 
 void Worker::post(std::function<void()> task) {
+  if (!ownLoop_) return task();  // already on the one thread
   {
     std::lock_guard lock(mutex_);
     posted_.push_back(std::move(task));

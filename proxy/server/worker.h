@@ -6,6 +6,11 @@
 //
 // The main thread talks to a worker only through post(), which queues a function under a
 // mutex and wakes the loop (config updates, drain, stop: rare events, never per request).
+//
+// With one worker (--concurrency 1, what mesh up runs) the worker serves on the main thread's
+// loop instead of a thread of its own: the control work (snapshots, renewals, admin) is rare
+// and short, and a second thread would cost its stack and its own malloc arena (about
+// 110 KiB resident) in every sidecar. post() then runs the task at once, on the one thread.
 #pragma once
 
 #include <atomic>
@@ -36,8 +41,9 @@ class TcpProxySession;
 
 class Worker {
  public:
+  // `shared`: the main thread's loop to serve on, instead of a thread and loop of its own.
   Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
-         std::shared_ptr<const RuntimeConfig> config);
+         std::shared_ptr<const RuntimeConfig> config, core::Loop* shared = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -70,7 +76,8 @@ class Worker {
   core::metrics::Counter& captureCounter(capture::CaptureDecision::Kind kind);
 
   unsigned index_;
-  core::Loop loop_;
+  std::unique_ptr<core::Loop> ownLoop_;  // null when serving on the main thread's loop
+  core::Loop& loop_;
   // This thread's read buffer and the heap, given back when idle (core/loop/heap_trimmer.h).
   core::HeapTrimmer trimmer_{loop_};
   WorkerContext context_;

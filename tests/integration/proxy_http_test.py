@@ -369,6 +369,8 @@ class ResilienceTest(ProxyCase):
                              "maxEjectionPercent": 50})
         p = self.proxy(snapshot([{"route": [{"cluster": "cx"}], "retries": {"attempts": 0}}], [c]),
                        concurrency=1)
+        # One worker serves on the main thread: no thread of its own.
+        self.assertEqual(len(os.listdir("/proc/%d/task" % p.proc.pid)), 1)
         for _ in range(6):
             p.request()
         hits = bad.hits
@@ -577,6 +579,10 @@ class LifecycleTest(ProxyCase):
         p.request()
         resp, data = p.admin("/clusters")
         self.assertIn(f"ca::127.0.0.1:{a.port}::rq_total::1".encode(), data)
+        resp, data = p.admin("/memory")
+        memory = {k: int(v) for k, v in json.loads(data).items()}
+        self.assertGreater(memory["allocated"], 0)
+        self.assertLessEqual(memory["allocated"], memory["heap_size"])
         resp, data = p.admin("/logging?level=debug", "POST")
         self.assertEqual(resp.status, 200)
         resp, data = p.admin("/logging?level=loud", "POST")

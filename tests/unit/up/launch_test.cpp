@@ -106,23 +106,29 @@ TEST_CASE("children do not inherit the caller's proxy settings") {
         std::vector<std::string>{"PATH=/bin", "POD_NAME=p-0", "http_proxy=http://127.0.0.1:9"});
 }
 
-TEST_CASE("mesh's own processes run without glibc's per-thread malloc cache") {
+TEST_CASE("mesh's own processes run without glibc's per-thread malloc cache and fast bins") {
   std::string a = "PATH=/bin", b = "http_proxy=http://corp:3128";
   char* plain[] = {a.data(), b.data(), nullptr};
   auto env = up::meshEnvironment(plain, {{"POD_NAME", "p-0"}});
   std::sort(env.begin(), env.end());
-  CHECK(env == std::vector<std::string>{"GLIBC_TUNABLES=glibc.malloc.tcache_count=0",
-                                        "PATH=/bin", "POD_NAME=p-0"});
+  CHECK(env == std::vector<std::string>{
+                   "GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.mxfast=0",
+                   "PATH=/bin", "POD_NAME=p-0"});
 
-  // The caller's tunables stay, this one added; a cache size the caller chose is kept.
+  // The caller's tunables stay, these added; a setting the caller chose is kept.
   std::string other = "GLIBC_TUNABLES=glibc.malloc.arena_max=2";
   char* withOther[] = {a.data(), other.data(), nullptr};
   auto added = up::meshEnvironment(withOther);
   CHECK(std::count(added.begin(), added.end(),
-                   "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0") == 1);
+                   "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.tcache_count=0:"
+                   "glibc.malloc.mxfast=0") == 1);
   std::string chosen = "GLIBC_TUNABLES=glibc.malloc.tcache_count=4";
   char* withChosen[] = {chosen.data(), nullptr};
-  CHECK(up::meshEnvironment(withChosen) == std::vector<std::string>{chosen});
+  CHECK(up::meshEnvironment(withChosen) ==
+        std::vector<std::string>{chosen + ":glibc.malloc.mxfast=0"});
+  std::string both = "GLIBC_TUNABLES=glibc.malloc.mxfast=64:glibc.malloc.tcache_count=4";
+  char* withBoth[] = {both.data(), nullptr};
+  CHECK(up::meshEnvironment(withBoth) == std::vector<std::string>{both});
 }
 
 TEST_CASE("the ingress gateway serves each Gateway port on its local port") {
