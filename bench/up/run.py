@@ -59,9 +59,11 @@ def main():
             for kind, pids in kinds.items():
                 print(f"  {kind:9} {len(pids):3} x {mib(pids, 'Pss') / max(len(pids), 1):6.2f} MiB"
                       f" PSS = {mib(pids, 'Pss'):6.1f} MiB")
-            print(f"total PSS {mib(children, 'Pss'):.1f} MiB (mesh up itself "
-                  f"{mib([mesh.proc.pid], 'Pss'):.1f} MiB more), total RSS "
-                  f"{mib(children, 'VmRSS'):.1f} MiB")
+            own = mib([mesh.proc.pid], 'Pss')
+            total = mib(children, 'Pss') + own
+            print(f"total PSS {total:.1f} MiB = {total * 1.048576:.1f} MB with mesh up itself "
+                  f"({own:.1f} MiB); goal: under 60 MB, one Istio sidecar; "
+                  f"total RSS of the children {mib(children, 'VmRSS'):.1f} MiB")
         finally:
             mesh.stop()
     finally:
