@@ -27,7 +27,8 @@ def main():
     parser.add_argument("--workloads", type=int, default=50)
     args = parser.parse_args()
     os.environ["MESH_BIN"] = os.path.abspath(args.mesh)
-    import up_test  # after MESH_BIN is set: the driver reads it at import
+    import mesh_up  # after MESH_BIN is set: the driver reads it at import
+    import up_test
 
     work = tempfile.mkdtemp(prefix="mesh-bench-up-")
     try:
@@ -37,7 +38,7 @@ def main():
             docs.append(up_test.DEPLOYMENT.format(i=i, call=call))
         with open(os.path.join(work, "services.yaml"), "w") as f:
             f.write("---\n".join(docs))
-        mesh = up_test.MeshUp(work, unset=("MALLOC_PERTURB_",))  # as a user runs it
+        mesh = mesh_up.MeshUp(work, "--ingress-port", "0", unset=("MALLOC_PERTURB_",))  # as a user runs it
         try:
             mesh.wait_up(120)
             status, _ = up_test.get(mesh.pods["svc0-v1-0"]["outbound"], "/", "svc0:9080",

@@ -228,7 +228,7 @@ class MeshUpDrills(unittest.TestCase):
         for name, text in MESH_DIR.items():
             with open(os.path.join(cls.work, name), "w") as f:
                 f.write(text)
-        cls.mesh = MeshUp(cls.work, "--no-ingress")
+        cls.mesh = MeshUp(cls.work, "--no-ingress", grace_ms=2000)
         try:
             cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 30)
         except BaseException:
@@ -241,7 +241,7 @@ class MeshUpDrills(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def client(self):
-        return self.mesh.pods()["client-0"]
+        return self.mesh.live_pods()["client-0"]
 
     def load(self, **kw):
         return Load(self.client()["outbound"], "echo:8080", absolute=True, **kw)
@@ -255,7 +255,7 @@ class MeshUpDrills(unittest.TestCase):
 
     def test_1_kill_an_endpoint_under_load(self):
         until("three echo endpoints", lambda: len(self.echo_cluster()) == 3, 10)
-        pods = self.mesh.pods()
+        pods = self.mesh.live_pods()
         victim = pods["echo-1"]
         victim_host = "127.0.0.1:%d" % victim["sidecar"]
         hosts = self.echo_cluster()
@@ -273,7 +273,7 @@ class MeshUpDrills(unittest.TestCase):
                             "/failed_outlier_check" and time.monotonic() - killed, 5)
             # While ejected the host gets no requests, even once mesh up restarted the app.
             until("mesh up restarting the app",
-                lambda: self.mesh.pods()["echo-1"]["pids"]["app"] != victim["pids"]["app"], 10)
+                lambda: self.mesh.live_pods()["echo-1"]["pids"]["app"] != victim["pids"]["app"], 10)
             seen = int(self.echo_cluster()[victim_host]["rq_total"])
             time.sleep(2)
             after = self.echo_cluster()
@@ -294,7 +294,7 @@ class MeshUpDrills(unittest.TestCase):
         self.assertGreaterEqual(ejections, 1)
 
     def test_2_restart_pilot_under_load(self):
-        info = self.mesh.info()
+        info = self.mesh.state_info()
         pilot_pid = info["pilotPid"]
         monitor = int(info["monitor"].rsplit(":", 1)[1])
         drill_header = []
@@ -310,8 +310,8 @@ class MeshUpDrills(unittest.TestCase):
             os.kill(pilot_pid, signal.SIGKILL)
             killed = time.monotonic()
             new_pid = until("pilot started again",
-                            lambda: self.mesh.info()["pilotPid"] not in (0, pilot_pid) and
-                            self.mesh.info()["pilotPid"], 10)
+                            lambda: self.mesh.state_info()["pilotPid"] not in (0, pilot_pid) and
+                            self.mesh.state_info()["pilotPid"], 10)
 
             def all_synced():
                 proxies = self._syncz(monitor) or []

@@ -32,8 +32,11 @@ import unittest
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from mesh_up import MESH, MeshUp
 from pods import PodConnection, leftovers
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from mesh_up import MeshUp  # noqa: E402
+from meshtest import MESH  # noqa: E402
 
 NETNS = "--netns" in sys.argv
 if NETNS:
@@ -138,8 +141,8 @@ class Tasks(unittest.TestCase):
                           "--trace-sampling", "100", *(["--netns"] if NETNS else []))
         try:
             cls.mesh.wait_for(lambda l: l.startswith("mesh is up"), 30 if NETNS else 20)
-            cls.ingress = cls.mesh.info()["ingress"]["8080"]
-            cls.tag = cls.mesh.info().get("bridge", {}).get("name")
+            cls.ingress = cls.mesh.state_info()["ingress"]["8080"]
+            cls.tag = cls.mesh.state_info().get("bridge", {}).get("name")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -176,7 +179,7 @@ class Tasks(unittest.TestCase):
         its pods are ready, when mesh up rewrites its state file."""
         deadline = time.time() + timeout
         while True:
-            services = self.mesh.info().get("services", {})
+            services = self.mesh.state_info().get("services", {})
             if key in services or time.time() > deadline:
                 return services[key]
             time.sleep(0.05)
@@ -231,7 +234,7 @@ class Tasks(unittest.TestCase):
 
     @unittest.skipUnless(NETNS, "the pods of --netns")
     def test_0_netns_capture_is_transparent(self):
-        pods = {name: p for name, p in self.mesh.pods().items() if not p["gateway"]}
+        pods = {name: p for name, p in self.mesh.live_pods().items() if not p["gateway"]}
         self.assertEqual(len(pods), 6, pods)
         home = os.stat("/proc/self/ns/net").st_ino
         addresses = set()
@@ -608,7 +611,7 @@ class NetnsAfterACrash(unittest.TestCase):
         second = None
         try:
             first.wait_for(lambda l: l.startswith("mesh is up"), 30)
-            info = first.info()
+            info = first.state_info()
             tag = info["bridge"]["name"]
             orphans = [info["pilotPid"]] + [p["pids"][k] for p in info["pods"] for k in p["pids"]]
             first.proc.kill()  # no teardown: namespaces, links, rules and children stay

@@ -17,6 +17,7 @@ import threading
 import time
 import unittest
 
+from mesh_up import MeshUp
 from meshtest import MESH, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -76,78 +77,6 @@ def rss_kib(pid):
     return memory_kib(pid, "VmRSS")
 
 
-class MeshUp:
-    """A running `mesh up DIR` with its output read on a thread."""
-
-    def __init__(self, directory, *extra, unset=()):
-        self.state = tempfile.mkdtemp(prefix="mesh-up-test-")
-        self.started = time.monotonic()
-        env = {k: v for k, v in os.environ.items()
-               if "proxy" not in k.lower() and k not in unset}
-        where = [directory] if directory else []
-        try:
-            self.proc = subprocess.Popen(
-                [MESH, "up", *where, "--ingress-port", "0", "--state-dir", self.state,
-                 "--grace-ms", "3000", *extra],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        except OSError:
-            shutil.rmtree(self.state, ignore_errors=True)
-            raise
-        self.lines = queue.Queue()
-        self.output = []
-        self.errors = []
-        threading.Thread(target=self._read, args=(self.proc.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._read_err, daemon=True).start()
-
-    def _read(self, stream, q):
-        for line in stream:
-            q.put(line.rstrip("\n"))
-
-    def _read_err(self):
-        for line in self.proc.stderr:
-            self.errors.append(line.rstrip("\n"))
-
-    def wait_for(self, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("mesh up: nothing matched in %.0f s; output:\n%s\nerrors:\n%s"
-                                     % (timeout, "\n".join(self.output), "\n".join(self.errors[-20:])))
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            self.output.append(line)
-            if predicate(line):
-                return line
-
-    def wait_up(self, timeout):
-        self.wait_for(lambda l: l.startswith("mesh is up"), timeout)
-        self.up_seconds = time.monotonic() - self.started
-        with open(os.path.join(self.state, "mesh-up.json")) as f:
-            self.info = json.load(f)
-        self.pods = {p["name"]: p for p in self.info["pods"]}
-
-    def pids(self):
-        out = [self.info["pilotPid"]]
-        for p in self.info["pods"]:
-            out += [pid for pid in p["pids"].values() if pid]
-        return out
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        shutil.rmtree(self.state, ignore_errors=True)
-
-
 def get(port, path, host=None, proxy=False, headers=None):
     """GET through a sidecar's outbound listener (proxy=True: absolute form, as curl -x) or
     straight to a port."""
@@ -173,7 +102,7 @@ def chain(answer):
 class BookinfoUp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.mesh = MeshUp(BOOKINFO)
+        cls.mesh = MeshUp(BOOKINFO, "--ingress-port", "0")
         try:
             cls.mesh.wait_up(10)
         except BaseException:
@@ -287,7 +216,7 @@ class EditsAndStop(unittest.TestCase):
         try:
             directory = os.path.join(work, "bookinfo")
             shutil.copytree(BOOKINFO, directory)
-            mesh = MeshUp(directory)
+            mesh = MeshUp(directory, "--ingress-port", "0")
             try:
                 mesh.wait_up(10)
                 outbound = mesh.pods["productpage-v1-0"]["outbound"]
@@ -394,7 +323,7 @@ class EditsAndStop(unittest.TestCase):
 
 class BuiltInDemo(unittest.TestCase):
     def test_without_a_directory_the_built_in_bookinfo_runs(self):
-        mesh = MeshUp(None)
+        mesh = MeshUp(None, "--ingress-port", "0")
         try:
             mesh.wait_up(10)
             self.assertIn("the built-in Bookinfo demo", mesh.output[0])
@@ -461,7 +390,7 @@ class FiftyWorkloads(unittest.TestCase):
                 f.write("---\n".join(docs))
             # Measured as a user runs it: without the test runner's MALLOC_PERTURB_, which has
             # glibc write over every block it hands out or takes back, dirtying those pages.
-            mesh = MeshUp(work, unset=("MALLOC_PERTURB_",))
+            mesh = MeshUp(work, "--ingress-port", "0", unset=("MALLOC_PERTURB_",))
             try:
                 mesh.wait_up(90)
                 pods = [p for p in mesh.info["pods"] if p["name"] != "istio-ingressgateway"]
