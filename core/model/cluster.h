@@ -73,6 +73,7 @@ struct Cluster {
   // "tcp" or "http" (from the port's protocol or name prefix).
   std::string protocol = "http";
   std::vector<Endpoint> endpoints;
+  std::string destinationRule;  // "name.namespace" of the one applied, shown by proxy-config
 };
 
 }  // namespace mesh::core::model

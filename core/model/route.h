@@ -102,6 +102,7 @@ struct Cors {
 
 struct Route {
   std::string name;
+  std::string virtualService;  // "name.namespace" it came from, shown by proxy-config
   std::vector<RouteMatch> match;  // empty: matches everything
   // Exactly one of: route (weighted clusters), redirect, directResponse.
   std::vector<WeightedCluster> route;

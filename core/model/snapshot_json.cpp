@@ -87,7 +87,7 @@ MESH_JSON(Fault, delayMs, delayPercent, abortStatus, abortPercent)
 MESH_JSON(Mirror, cluster, percent)
 MESH_JSON(Cors, allowOrigins, allowMethods, allowHeaders, exposeHeaders, maxAgeSeconds,
           allowCredentials)
-MESH_JSON(Route, name, match, route, redirect, directResponse, rewrite, timeoutMs, retries, fault,
+MESH_JSON(Route, name, virtualService, match, route, redirect, directResponse, rewrite, timeoutMs, retries, fault,
           mirror, cors, headers)
 MESH_JSON(VirtualHost, name, domains, routes)
 MESH_JSON(RouteTable, name, virtualHosts)
@@ -100,7 +100,7 @@ MESH_JSON(OutlierDetection, consecutive5xxErrors, consecutiveGatewayErrors, inte
           baseEjectionTimeMs, maxEjectionPercent)
 MESH_JSON(UpstreamTls, mode, sni, identities, caCertificates, clientCertificate, privateKey)
 MESH_JSON(Cluster, name, service, port, subset, loadBalancer, pool, outlier, tls, protocol,
-          endpoints)
+          endpoints, destinationRule)
 
 MESH_JSON(InboundPort, port, protocol, cluster, mtls)
 MESH_JSON(ServerTls, mode, credentialName, serverCertificate, privateKey, caCertificates,

@@ -311,6 +311,7 @@ struct GatewayBuilder {
   RouteContext contextFor(const Resource& vs, std::uint32_t port, const std::string& gatewayName) {
     RouteContext ctx;
     ctx.vsNamespace = vs.ns;
+    ctx.virtualService = vs.name + "." + vs.ns;
     ctx.port = port;
     ctx.gateway = gatewayName;
     // A gateway port says nothing about the destination's port: a destination without one

@@ -217,6 +217,7 @@ bool matchApplies(const json& m, const RouteContext& ctx) {
 Route convertHttpRoute(const json& r, const RouteContext& ctx) {
   Route out;
   out.name = specString(r, "name");
+  out.virtualService = ctx.virtualService;
   const auto& matches = specChild(r, "match");
   if (matches.is_array()) {
     for (const auto& m : matches) {

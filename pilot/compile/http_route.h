@@ -20,6 +20,7 @@ namespace mesh::pilot {
 
 struct RouteContext {
   std::string vsNamespace;
+  std::string virtualService;  // "name.namespace", which the routes carry for proxy-config
   std::uint32_t port = 0;  // the port requests arrive on: matches naming another are skipped
   // The destination port when a Destination names none and its host has several (0: none).
   std::uint32_t fallbackPort = 0;

@@ -28,6 +28,7 @@ struct Builder {
     base.port = port.number;
     base.protocol = port.protocol;
     base.endpoints = view.services().endpoints(s, port);
+    if (dr) base.destinationRule = dr->name + "." + dr->ns;
     bool tlsSet = dr && applyTrafficPolicy(specChild(dr->spec, "trafficPolicy"), port.number, base);
     if (!tlsSet) autoMtls(base);
     push(base);
@@ -109,6 +110,7 @@ struct Builder {
     if (vs) {
       RouteContext ctx;
       ctx.vsNamespace = vs->ns;
+      ctx.virtualService = vs->name + "." + vs->ns;
       ctx.port = port.number;
       ctx.fallbackPort = port.number;
       ctx.qualify = [&, ns = vs->ns](const std::string& h) { return view.services().qualify(h, ns); };

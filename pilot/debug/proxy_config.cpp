@@ -261,10 +261,9 @@ std::string formatClusters(const Json& configDump, const ProxyConfigFilter& filt
   Rows rows{{"SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE"}};
   for (const auto& c : selectClusters(configDump, filter)) {
     uint64_t port = num(c, "port");
-    // The snapshot keeps the DestinationRule's effect (subsets, policies), not its name.
     rows.push_back({orDash(str(c, "service")), port ? std::to_string(port) : "-",
                     orDash(str(c, "subset")), orDash(clusterDirection(str(c, "name"))),
-                    clusterType(c), "-"});
+                    clusterType(c), orDash(str(c, "destinationRule"))});
   }
   return formatColumns(rows);
 }
@@ -301,8 +300,8 @@ std::string formatRoutes(const Json& configDump, const ProxyConfigFilter& filter
   for (const auto& t : selectRoutes(configDump, filter)) {
     for (const auto& vh : list(t, "virtualHosts")) {
       for (const auto& r : list(vh, "routes")) {
-        // Routes carry the HTTPRoute's own name, not the VirtualService's.
-        rows.push_back({str(t, "name"), orDash(str(vh, "name")), domains(vh), routeMatch(r), "-"});
+        rows.push_back({str(t, "name"), orDash(str(vh, "name")), domains(vh), routeMatch(r),
+                        orDash(str(r, "virtualService"))});
       }
     }
   }

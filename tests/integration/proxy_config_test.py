@@ -40,6 +40,7 @@ class ProxyConfigTest(unittest.TestCase):
                  "endpoints": [{"address": "127.0.0.1", "port": cls.good.port}]},
                 # The subset: one good host, one that fails and gets ejected.
                 {"name": V1, "service": SERVICE, "port": 9080, "subset": "v1",
+                 "destinationRule": "reviews.default",
                  "outlier": {"consecutive5xxErrors": 2, "baseEjectionTimeMs": 600000,
                              "maxEjectionPercent": 50},
                  "endpoints": [{"address": "127.0.0.1", "port": cls.good.port},
@@ -48,6 +49,7 @@ class ProxyConfigTest(unittest.TestCase):
             "routeTables": [{"name": "outbound", "virtualHosts": [
                 {"name": SERVICE + ":9080", "domains": [SERVICE, "reviews"], "routes": [
                     {"match": [{"headers": {"end-user": {"kind": "exact", "value": "jason"}}}],
+                     "virtualService": "reviews.default",
                      "route": [{"cluster": V1}], "retries": {"attempts": 0}},
                     {"match": [{"uri": {"kind": "prefix", "value": "/api/"}}],
                      "route": [{"cluster": ALL}]},
@@ -79,9 +81,10 @@ class ProxyConfigTest(unittest.TestCase):
         self.assertEqual(t[0], ["SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE",
                                 "DESTINATION RULE"])
         self.assertCountEqual(t[1:], [[SERVICE, "9080", "-", "outbound", "STATIC", "-"],
-                                      [SERVICE, "9080", "v1", "outbound", "STATIC", "-"]])
+                                      [SERVICE, "9080", "v1", "outbound", "STATIC",
+                                       "reviews.default"]])
         self.assertEqual(self.table("clusters", "--subset", "v1")[1:],
-                         [[SERVICE, "9080", "v1", "outbound", "STATIC", "-"]])
+                         [[SERVICE, "9080", "v1", "outbound", "STATIC", "reviews.default"]])
         self.assertEqual(len(self.table("cluster", "--fqdn", SERVICE)), 3)
         self.assertEqual(len(self.table("cluster", "--fqdn", "other.svc")), 1)
         self.assertEqual(len(self.table("cluster", "--port", "80")), 1)
@@ -106,7 +109,7 @@ class ProxyConfigTest(unittest.TestCase):
         self.assertEqual(t[0], ["NAME", "VHOST NAME", "DOMAINS", "MATCH", "VIRTUAL SERVICE"])
         vhost, domains = SERVICE + ":9080", SERVICE + " +1 more..."
         self.assertEqual(t[1:], [
-            ["outbound", vhost, domains, "header end-user=jason", "-"],
+            ["outbound", vhost, domains, "header end-user=jason", "reviews.default"],
             ["outbound", vhost, domains, "/api/*", "-"],
             ["outbound", vhost, domains, "/*", "-"]])
         self.assertEqual(len(self.table("routes", "--name", "outbound")), 4)

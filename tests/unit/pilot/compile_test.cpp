@@ -76,6 +76,9 @@ TEST_CASE("Bookinfo clusters and routes are named and weighted as Istio does", "
   const auto* all = test::clusterNamed(s, "outbound|9080||reviews.default.svc.cluster.local");
   REQUIRE(all);
   CHECK(all->endpoints.size() == 3);
+  // For proxy-config's DESTINATION RULE column: the rule that shaped the clusters.
+  CHECK(all->destinationRule == "reviews.default");
+  CHECK(v2->destinationRule == "reviews.default");
   // A subset no pod has yet exists, empty, so routes to it stay valid.
   const auto* mysql = test::clusterNamed(s, "outbound|9080|v2-mysql|ratings.default.svc.cluster.local");
   REQUIRE(mysql);
@@ -86,6 +89,7 @@ TEST_CASE("Bookinfo clusters and routes are named and weighted as Istio does", "
   CHECK(std::find(reviews->domains.begin(), reviews->domains.end(), "reviews") != reviews->domains.end());
   CHECK(std::find(reviews->domains.begin(), reviews->domains.end(), "reviews:9080") != reviews->domains.end());
   REQUIRE(reviews->routes.size() == 1);
+  CHECK(reviews->routes[0].virtualService == "reviews.default");  // proxy-config shows it
   const auto& route = reviews->routes[0].route;
   CHECK(clustersOf(route.data(), route.size()) ==
         std::vector<std::string>{"outbound|9080|v1|reviews.default.svc.cluster.local=80",
@@ -94,6 +98,7 @@ TEST_CASE("Bookinfo clusters and routes are named and weighted as Istio does", "
   const auto* details = test::vhostNamed(s, "details.default.svc.cluster.local:9080");
   REQUIRE(details);
   CHECK(details->routes[0].route[0].cluster == "outbound|9080||details.default.svc.cluster.local");
+  CHECK(details->routes[0].virtualService.empty());
 }
 
 TEST_CASE("header matches and fault injection are carried over", "[pilot][compile]") {

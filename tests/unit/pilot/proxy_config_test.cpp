@@ -22,7 +22,7 @@ const json kConfigDump = json::parse(R"({
      "endpoints": [{"address": "10.0.0.1", "port": 9080}]},
     {"name": "outbound|9080|v2|reviews.default.svc.cluster.local",
      "service": "reviews.default.svc.cluster.local", "port": 9080, "subset": "v2",
-     "loadBalancer": {"policy": "LEAST_REQUEST"},
+     "loadBalancer": {"policy": "LEAST_REQUEST"}, "destinationRule": "reviews.default",
      "endpoints": [{"address": "10.0.0.2", "port": 9080}]},
     {"name": "outbound|443||api.example.com", "service": "api.example.com", "port": 443,
      "loadBalancer": {"policy": "ROUND_ROBIN"},
@@ -50,7 +50,7 @@ const json kConfigDump = json::parse(R"({
       {"name": "reviews.default.svc.cluster.local:9080",
        "domains": ["reviews.default.svc.cluster.local", "reviews", "reviews.default"],
        "routes": [
-         {"name": "jason", "match": [{"uri": null, "headers": {
+         {"name": "jason", "virtualService": "reviews.default", "match": [{"uri": null, "headers": {
              "end-user": {"kind": "exact", "value": "jason"}}}],
           "route": [{"cluster": "outbound|9080|v2|reviews.default.svc.cluster.local"}]},
          {"name": "", "match": [{"uri": {"kind": "prefix", "value": "/api/"}},
@@ -95,7 +95,8 @@ TEST_CASE("proxy-config cluster: istioctl's columns from the snapshot, filters n
         "SERVICE FQDN                        PORT   SUBSET   DIRECTION   TYPE           "
         "DESTINATION RULE\n"
         "reviews.default.svc.cluster.local   9080   -        outbound    STATIC         -\n"
-        "reviews.default.svc.cluster.local   9080   v2       outbound    STATIC         -\n"
+        "reviews.default.svc.cluster.local   9080   v2       outbound    STATIC         "
+        "reviews.default\n"
         "api.example.com                     443    -        outbound    STRICT_DNS     -\n"
         "-                                   9080   -        inbound     STATIC         -\n"
         "-                                   -      -        -           ORIGINAL_DST   -\n");
@@ -142,7 +143,10 @@ TEST_CASE("proxy-config route: a row per route with its domains and match") {
   std::string all = mesh::pilot::formatRoutes(kConfigDump, {});
   CHECK(all.find("NAME        VHOST NAME                               DOMAINS") == 0);
   CHECK(all.find("reviews.default.svc.cluster.local +2 more...") != std::string::npos);
-  CHECK(all.find("header end-user=jason") != std::string::npos);
+  // The route made by a VirtualService names it; the others show "-".
+  auto jason = all.find("header end-user=jason");
+  REQUIRE(jason != std::string::npos);
+  CHECK(all.substr(jason, all.find('\n', jason) - jason).ends_with(" reviews.default"));
   CHECK(all.find("/api/* || /health") != std::string::npos);
   CHECK(all.find("~/item/[0-9]+ && method GET") != std::string::npos);
   CHECK(std::count(all.begin(), all.end(), '\n') == 5);
