@@ -7,6 +7,14 @@ namespace {
 
 using namespace schema;
 
+// A Secret has no spec: a spec written there is an error like any unknown field.
+const Check& noSpec() {
+  static const Check check = [](Context& c, const json&, const FieldPath& p) {
+    c.error(p, "unknown field");
+  };
+  return check;
+}
+
 const std::vector<KindInfo>& kinds() {
   static const std::vector<std::string_view> kNetworking = {"v1", "v1beta1", "v1alpha3"};
   static const std::vector<std::string_view> kSecurity = {"v1", "v1beta1"};
@@ -25,6 +33,7 @@ const std::vector<KindInfo>& kinds() {
       {"", "Namespace", kV1, namespaceSpec},
       {"", "Pod", kV1, podSpec},
       {"apps", "Deployment", kV1, deploymentSpec},
+      {"", "Secret", kV1, noSpec, secretFields},
   };
   return table;
 }
@@ -102,13 +111,18 @@ const Check& topLevel(const KindInfo& info) {
   static const std::vector<Check> checks = [] {
     std::vector<Check> out;
     for (const KindInfo& k : kinds()) {
-      out.push_back(object({
+      std::vector<Field> fields{
           {"apiVersion", string(), kRequired},
           {"kind", string(), kRequired},
           {"metadata", metadata(), kRequired},
-          {"spec", k.spec()},
-          {"status", any()},
-      }));
+      };
+      if (k.topFields) {
+        for (Field& f : k.topFields()) fields.push_back(std::move(f));
+      } else {
+        fields.push_back({"spec", k.spec()});
+        fields.push_back({"status", any()});
+      }
+      out.push_back(object(std::move(fields)));
     }
     return out;
   }();

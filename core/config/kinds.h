@@ -18,6 +18,9 @@ struct KindInfo {
   std::string_view kind;
   std::vector<std::string_view> versions;
   const schema::Check& (*spec)();
+  // For a kind whose content is not under `spec` (a Secret's type and data): the fields
+  // next to apiVersion, kind and metadata. The resource keeps them as its spec.
+  std::vector<schema::Field> (*topFields)() = nullptr;
 };
 
 // nullptr for a group/kind mesh does not read (those are skipped with a note).
@@ -44,5 +47,6 @@ const schema::Check& serviceSpec();
 const schema::Check& namespaceSpec();
 const schema::Check& podSpec();
 const schema::Check& deploymentSpec();
+std::vector<schema::Field> secretFields();
 
 }  // namespace mesh::core::config::detail

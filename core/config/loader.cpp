@@ -204,7 +204,15 @@ class FileLoader {
     }
     fillMetadata(doc, r);
     if (!detail::validateDocument(info, r, doc, out_.errors)) return;
-    if (doc.contains("spec") && doc["spec"].is_object()) r.spec = std::move(doc["spec"]);
+    if (info.topFields) {
+      // A Secret's type and data stand where a spec would (kinds.h).
+      for (const auto& field : info.topFields()) {
+        std::string key(field.name);
+        if (doc.contains(key)) r.spec[key] = std::move(doc[key]);
+      }
+    } else if (doc.contains("spec") && doc["spec"].is_object()) {
+      r.spec = std::move(doc["spec"]);
+    }
     out_.resources.push_back(std::move(r));
   }
 

@@ -1,7 +1,9 @@
-// Kubernetes kinds that mesh reads next to Istio's (Service, Namespace, Pod, Deployment).
+// Kubernetes kinds that mesh reads next to Istio's (Service, Namespace, Pod, Deployment, Secret).
 // Only the fields mesh uses are checked; the many others Kubernetes defines pass through,
 // since refusing them would refuse ordinary manifests.
 #include "core/config/kinds.h"
+
+#include <algorithm>
 
 namespace mesh::core::config::detail {
 namespace {
@@ -57,6 +59,36 @@ const Check& serviceSpec() {
 const Check& namespaceSpec() {
   static const Check check = open({{"finalizers", stringList()}});
   return check;
+}
+
+namespace {
+
+// Standard base64 with its padding, as Kubernetes stores a Secret's data. The value itself is
+// never quoted: it is a key or a certificate.
+Check base64() {
+  return [](Context& c, const json& v, const FieldPath& p) {
+    if (!v.is_string()) return c.error(p, "must be a base64 string");
+    const auto& s = v.get_ref<const std::string&>();
+    auto isAlphabet = [](char ch) {
+      return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+             ch == '+' || ch == '/';
+    };
+    std::size_t padding = s.ends_with("==") ? 2 : s.ends_with('=') ? 1 : 0;
+    bool ok = s.size() % 4 == 0 &&
+              std::all_of(s.begin(), s.end() - static_cast<std::ptrdiff_t>(padding), isAlphabet);
+    if (!ok) c.error(p, "must be base64 (standard alphabet, padded to a multiple of 4)");
+  };
+}
+
+}  // namespace
+
+std::vector<Field> secretFields() {
+  return {
+      {"type", string()},
+      {"data", mapOf(base64())},
+      {"stringData", stringMap()},
+      {"immutable", boolean()},
+  };
 }
 
 const Check& podSpec() {

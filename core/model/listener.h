@@ -28,6 +28,11 @@ struct ServerTls {
   std::string serverCertificate;  // files, as in Istio's ServerTLSSettings
   std::string privateKey;
   std::string caCertificates;
+  // The same as PEM text, which pilot fills in from the Secret a credentialName names (the
+  // files above are then empty). The key is secret: /config_dump shows it redacted.
+  std::string serverCertificatePem;
+  std::string privateKeyPem;
+  std::string caCertificatesPem;
   bool httpsRedirect = false;
 };
 
@@ -38,6 +43,8 @@ struct SniCertificate {
   std::vector<std::string> hosts;
   std::string serverCertificate;
   std::string privateKey;
+  std::string serverCertificatePem;  // from a credentialName, as in ServerTls
+  std::string privateKeyPem;
 };
 
 struct Listener {

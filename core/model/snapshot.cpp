@@ -139,4 +139,20 @@ nlohmann::json toJson(const Snapshot& snapshot) {
   return json;
 }
 
+nlohmann::json toRedactedJson(const Snapshot& snapshot) {
+  nlohmann::json json = toJson(snapshot);
+  auto redact = [](nlohmann::json& holder) {
+    auto key = holder.find("privateKeyPem");
+    if (key != holder.end() && key->is_string() && !key->get_ref<const std::string&>().empty()) {
+      *key = "[redacted]";
+    }
+  };
+  for (auto& listener : json["listeners"]) {
+    if (listener.contains("tls")) redact(listener["tls"]);
+    if (!listener.contains("sniCertificates")) continue;
+    for (auto& sni : listener["sniCertificates"]) redact(sni);
+  }
+  return json;
+}
+
 }  // namespace mesh::core::model

@@ -42,6 +42,8 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 // table must exist.
 Result<Snapshot> parseSnapshot(const nlohmann::json& json);
 nlohmann::json toJson(const Snapshot& snapshot);
+// toJson for showing (a proxy's /config_dump): private keys read "[redacted]".
+nlohmann::json toRedactedJson(const Snapshot& snapshot);
 // The reference checks parseSnapshot() runs, for a snapshot built another way (applyDelta).
 Status checkReferences(const Snapshot& snapshot);
 

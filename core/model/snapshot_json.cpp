@@ -104,8 +104,9 @@ MESH_JSON(Cluster, name, service, port, subset, loadBalancer, pool, outlier, tls
 
 MESH_JSON(InboundPort, port, protocol, cluster, mtls)
 MESH_JSON(ServerTls, mode, credentialName, serverCertificate, privateKey, caCertificates,
-          httpsRedirect)
-MESH_JSON(SniCertificate, hosts, serverCertificate, privateKey)
+          serverCertificatePem, privateKeyPem, caCertificatesPem, httpsRedirect)
+MESH_JSON(SniCertificate, hosts, serverCertificate, privateKey, serverCertificatePem,
+          privateKeyPem)
 MESH_JSON(Listener, name, address, port, direction, protocol, routeTable, cluster, capture,
           inboundPorts, defaultMtls, hasTls, tls, sniCertificates, hosts)
 

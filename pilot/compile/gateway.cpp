@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "pilot/compile/gateway_credential.h"
 #include "pilot/compile/http_route.h"
 #include "pilot/compile/scope.h"
 #include "pilot/registry/spec_access.h"
@@ -59,18 +60,32 @@ struct BoundServer {
   bool tcp = false;  // protocol TCP: forwarded whole to one destination
 };
 
-// An HTTPS server the proxy can terminate: SIMPLE or MUTUAL with certificate files. One with
-// a credentialName (a Kubernetes Secret) or another mode is not served; a mode left out is
-// Istio's default, PASSTHROUGH.
-std::optional<core::model::ServerTls> fileTls(const json& server) {
+// An HTTPS server the proxy can terminate: SIMPLE or MUTUAL, with certificate files or with
+// a credentialName, a Secret in the gateway's namespace `ns` (gateway_credential.h). Another
+// mode is not served (a mode left out is Istio's default, PASSTHROUGH), nor a server whose
+// Secret is missing: `mesh analyze` reports that one (IST0101).
+std::optional<core::model::ServerTls> terminatedTls(const json& server, const MeshView& view,
+                                                    const std::string& ns) {
   const auto& tls = specChild(server, "tls");
-  if (!tls.is_object() || !specString(tls, "credentialName").empty()) return std::nullopt;
+  if (!tls.is_object()) return std::nullopt;
   core::model::ServerTls out;
   std::string mode = specString(tls, "mode", "PASSTHROUGH");
   if (mode == "MUTUAL") {
     out.mode = core::model::ServerTls::Mode::mutual;
   } else if (mode != "SIMPLE") {
     return std::nullopt;
+  }
+  out.credentialName = specString(tls, "credentialName");
+  if (!out.credentialName.empty()) {
+    auto credential = findGatewayCredential(view, ns, out.credentialName);
+    if (!credential) return std::nullopt;
+    out.serverCertificatePem = std::move(credential->certificate);
+    out.privateKeyPem = std::move(credential->key);
+    out.caCertificatesPem = std::move(credential->caCertificates);
+    if (out.mode == core::model::ServerTls::Mode::mutual && out.caCertificatesPem.empty()) {
+      return std::nullopt;
+    }
+    return out;
   }
   out.serverCertificate = specString(tls, "serverCertificate");
   out.privateKey = specString(tls, "privateKey");
@@ -86,7 +101,9 @@ bool sameTls(const std::optional<core::model::ServerTls>& a,
              const std::optional<core::model::ServerTls>& b) {
   if (!a || !b) return !a && !b;
   return a->mode == b->mode && a->serverCertificate == b->serverCertificate &&
-         a->privateKey == b->privateKey && a->caCertificates == b->caCertificates;
+         a->privateKey == b->privateKey && a->caCertificates == b->caCertificates &&
+         a->serverCertificatePem == b->serverCertificatePem &&
+         a->privateKeyPem == b->privateKeyPem && a->caCertificatesPem == b->caCertificatesPem;
 }
 
 // Whether `server` can share a listener with `first` by presenting its own certificate to
@@ -94,7 +111,8 @@ bool sameTls(const std::optional<core::model::ServerTls>& a,
 bool sniCompatible(const std::optional<core::model::ServerTls>& server,
                    const std::optional<core::model::ServerTls>& first) {
   return server && first && server->mode == first->mode &&
-         server->caCertificates == first->caCertificates;
+         server->caCertificates == first->caCertificates &&
+         server->caCertificatesPem == first->caCertificatesPem;
 }
 
 // A server's hosts as SNI names: without their "ns/" part.
@@ -142,7 +160,7 @@ struct GatewayBuilder {
         std::optional<core::model::ServerTls> tls;
         bool tcp = protocol == "TCP";
         if (protocol == "HTTPS") {
-          tls = fileTls(server);
+          tls = terminatedTls(server, view, proxy.ns);
           if (!tls) continue;
         } else if (protocol != "HTTP" && !tcp) {
           continue;  // TLS passthrough and the other protocols: not served yet
@@ -176,8 +194,9 @@ struct GatewayBuilder {
       if (bound.tcp) continue;  // a TCP server on an HTTP port: Istio's conflict, first wins
       if (!sameTls(bound.tls, tls)) {
         if (!sniCompatible(bound.tls, tls)) continue;
-        l.sniCertificates.push_back(
-            {sniNames(*bound.server), bound.tls->serverCertificate, bound.tls->privateKey});
+        l.sniCertificates.push_back({sniNames(*bound.server), bound.tls->serverCertificate,
+                                     bound.tls->privateKey, bound.tls->serverCertificatePem,
+                                     bound.tls->privateKeyPem});
       }
       for (const auto& h : specStrings(*bound.server, "hosts")) {
         if (std::find(l.hosts.begin(), l.hosts.end(), h) == l.hosts.end()) l.hosts.push_back(h);

@@ -11,10 +11,11 @@
 // without VirtualServices.
 //
 // HTTPS servers with tls.mode SIMPLE or MUTUAL and certificate files (serverCertificate,
-// privateKey, caCertificates) terminate TLS on their listener; servers of one port with
-// different certificates are told apart by the client's SNI.
+// privateKey, caCertificates) or a credentialName (a Secret in the gateway's namespace,
+// sent as PEM text) terminate TLS on their listener; servers of one port with different
+// certificates are told apart by the client's SNI.
 // A TCP server forwards to one destination of the bound tcp routes. Servers the proxy
-// cannot serve yet (credentialName, PASSTHROUGH, protocol TLS...) are left out.
+// cannot serve yet (PASSTHROUGH, protocol TLS...) are left out.
 #pragma once
 
 #include <string>

@@ -29,11 +29,23 @@ json syncz(const Pusher& pusher, const std::string& pilotName) {
   return out;
 }
 
+// A Secret's keys are shown, never their values (private keys).
+json redacted(const core::config::Resource& r) {
+  if (r.kind != "Secret") return r.spec;
+  json out = r.spec;
+  for (const char* field : {"data", "stringData"}) {
+    if (!out.contains(field) || !out[field].is_object()) continue;
+    for (auto& [key, value] : out[field].items()) value = "[redacted]";
+  }
+  return out;
+}
+
 json configz(const ConfigSet& config) {
   json resources = json::array();
   for (const auto& r : config.resources) {
     resources.push_back({{"apiVersion", r.apiVersion}, {"kind", r.kind}, {"namespace", r.ns},
-                         {"name", r.name}, {"file", r.file}, {"line", r.line}, {"spec", r.spec}});
+                         {"name", r.name}, {"file", r.file}, {"line", r.line},
+                         {"spec", redacted(r)}});
   }
   json errors = json::array();
   for (const auto& e : config.errors) errors.push_back(e.toString());

@@ -12,15 +12,33 @@ using core::model::ServerTls;
 
 namespace {
 
-core::Status withFiles(core::TlsOptions& options, const std::string& certificate,
-                       const std::string& key) {
-  if (certificate.empty() || key.empty()) {
+// The certificate and key as PEM text (from a credentialName's Secret) or else as files.
+core::Status withCertificate(core::TlsOptions& options, const std::string& certificateFile,
+                             const std::string& keyFile, const std::string& certificatePem,
+                             const std::string& keyPem) {
+  if (!certificatePem.empty() || !keyPem.empty()) {
+    auto chain = core::parseCertificatesPem(certificatePem);
+    if (!chain.ok()) {
+      return core::error(core::Code::invalid,
+                         "gateway TLS: the credential's certificate: " + chain.status().message());
+    }
+    // BoringSSL's message says what is wrong, never what the key is.
+    auto pkey = core::PrivateKey::fromPem(keyPem);
+    if (!pkey.ok()) {
+      return core::error(core::Code::invalid,
+                         "gateway TLS: the credential's key: " + pkey.status().message());
+    }
+    options.chain = std::move(*chain);
+    options.key = std::move(*pkey);
+    return {};
+  }
+  if (certificateFile.empty() || keyFile.empty()) {
     return core::error(core::Code::invalid,
                        "gateway TLS: serverCertificate and privateKey are required");
   }
-  auto chain = core::loadCertificatesFile(certificate);
+  auto chain = core::loadCertificatesFile(certificateFile);
   if (!chain.ok()) return chain.status();
-  auto pkey = core::loadPrivateKeyFile(key);
+  auto pkey = core::loadPrivateKeyFile(keyFile);
   if (!pkey.ok()) return pkey.status();
   options.chain = std::move(*chain);
   options.key = std::move(*pkey);
@@ -49,8 +67,9 @@ core::Result<NamedContexts> sniContexts(const core::model::Listener& listener) {
     options.role = core::TlsRole::server;
     options.verifyPeer = false;  // the listener's context decides client verification
     options.peer.requireSpiffeId = false;
-    core::Status files = withFiles(options, sni.serverCertificate, sni.privateKey);
-    if (!files.ok()) return files;
+    core::Status certificate = withCertificate(options, sni.serverCertificate, sni.privateKey,
+                                               sni.serverCertificatePem, sni.privateKeyPem);
+    if (!certificate.ok()) return certificate;
     auto context = core::TlsContext::create(std::move(options));
     if (!context.ok()) return context.status();
     std::vector<std::string> hosts;
@@ -71,15 +90,20 @@ core::Result<std::shared_ptr<core::TlsContext>> gatewayServerContext(
   core::TlsOptions options;
   options.role = core::TlsRole::server;
   options.alpn = {"http/1.1"};
-  if (core::Status s = withFiles(options, tls.serverCertificate, tls.privateKey); !s.ok()) return s;
+  if (core::Status s = withCertificate(options, tls.serverCertificate, tls.privateKey,
+                                       tls.serverCertificatePem, tls.privateKeyPem);
+      !s.ok()) {
+    return s;
+  }
   options.verifyPeer = tls.mode == ServerTls::Mode::mutual;
   // Clients of a gateway are browsers and programs outside the mesh: no SPIFFE id expected.
   options.peer.requireSpiffeId = false;
   if (options.verifyPeer) {
-    if (tls.caCertificates.empty()) {
+    if (tls.caCertificates.empty() && tls.caCertificatesPem.empty()) {
       return core::error(core::Code::invalid, "gateway TLS: MUTUAL needs caCertificates");
     }
-    auto roots = core::loadCertificatesFile(tls.caCertificates);
+    auto roots = tls.caCertificatesPem.empty() ? core::loadCertificatesFile(tls.caCertificates)
+                                               : core::parseCertificatesPem(tls.caCertificatesPem);
     if (!roots.ok()) return roots.status();
     options.trustBundle = std::move(*roots);
   }

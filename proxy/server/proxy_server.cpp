@@ -298,7 +298,8 @@ std::string ProxyServer::State::statsText() const {
 
 AdminResponse ProxyServer::State::handleAdmin(const AdminRequest& r) {
   if (r.path == "/config_dump") {
-    return {200, core::model::toJson(config->snapshot()).dump(2) + "\n", "application/json"};
+    return {200, core::model::toRedactedJson(config->snapshot()).dump(2) + "\n",
+            "application/json"};
   }
   if (r.path == "/clusters") return {200, clustersText()};
   if (r.path == "/certs") {

@@ -6,6 +6,7 @@ the Gateway: header and weighted routes, 404 for unknown hosts, httpsRedirect, H
 certificate files made by openssl and checked by curl (SNI between two certificates, MUTUAL
 with client certificates), a TCP server to a ServiceEntry, a bad certificate path NACKed,
 and a re-route after a file edit."""
+import base64
 import http.client
 import json
 import os
@@ -62,6 +63,9 @@ spec:
     tls: {{mode: MUTUAL, serverCertificate: {cert}, privateKey: {key}, caCertificates: {client_ca}}}
   - port: {{number: {tcp_port}, name: tcp, protocol: TCP}}
     hosts: ["*"]
+  - port: {{number: {secret_port}, name: https-credential, protocol: HTTPS}}
+    hosts: ["web.example.com"]
+    tls: {{mode: SIMPLE, credentialName: web-credential}}
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -107,6 +111,17 @@ spec:
       weight: %d
 """
 ROUTES_WEB = ROUTES % (100, 0)
+
+# Istio's "Secure Gateways" way: a TLS Secret in the gateway's namespace, named by
+# credentialName (kubectl create -n istio-system secret tls web-credential --cert --key).
+SECRET = """apiVersion: v1
+kind: Secret
+metadata: {name: web-credential, namespace: istio-system}
+type: kubernetes.io/tls
+data:
+  tls.crt: %s
+  tls.key: %s
+"""
 ROUTES_NEXT = ROUTES % (0, 100)
 
 
@@ -233,6 +248,10 @@ class IngressGateway(unittest.TestCase):
                 "-keyout", path("client-key.pem"), "-out", path("client.csr"), "-subj", "/CN=client")
         openssl("x509", "-req", "-in", path("client.csr"), "-CA", path("client-ca.pem"), "-CAkey",
                 path("client-ca-key.pem"), "-CAcreateserial", "-out", path("client.pem"), "-days", "1")
+        # The credentialName server's certificate, for the same name, from a Secret.
+        cls.secret_port = free_port()
+        cls.secret = os.path.join(cls.config, "secret.yaml")
+        cls.secret_cert = cls.write_secret("secret-1")
         # A TCP service outside the mesh (a ServiceEntry), reached through a TCP server.
         cls.echo = socketserver.ThreadingTCPServer(("127.0.0.1", 0), EchoHandler)
         cls.echo.daemon_threads = True
@@ -243,7 +262,7 @@ class IngressGateway(unittest.TestCase):
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
             redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
             key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem"),
-            shop_cert=cls.shop_cert, shop_key=cls.shop_key))
+            shop_cert=cls.shop_cert, shop_key=cls.shop_key, secret_port=cls.secret_port))
         cls.routes = os.path.join(cls.config, "routes.yaml")
         write_atomically(cls.routes, ROUTES_WEB)
         cls.pilot = Pilot(cls.dir, cls.config)
@@ -267,6 +286,24 @@ class IngressGateway(unittest.TestCase):
         except Exception:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def write_secret(cls, name):
+        """A new certificate for web.example.com, written as the Secret web-credential; its
+        certificate file, for curl to trust."""
+        cert = os.path.join(cls.dir, name + "-cert.pem")
+        key = os.path.join(cls.dir, name + "-key.pem")
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=web.example.com",
+                "-addext", "subjectAltName=DNS:web.example.com")
+        encoded = []
+        for f in (cert, key):
+            with open(f, "rb") as pem:
+                encoded.append(base64.b64encode(pem.read()).decode())
+        write_atomically(cls.secret, SECRET % tuple(encoded))
+        with open(key) as pem:
+            cls.secret_key_text = pem.read()
+        return cert
 
     @classmethod
     def tearDownClass(cls):
@@ -309,6 +346,7 @@ class IngressGateway(unittest.TestCase):
                           ("127.0.0.1", self.redirect_port, "GATEWAY"),
                           ("127.0.0.1", self.https_port, "GATEWAY"),
                           ("127.0.0.1", self.mutual_port, "GATEWAY"),
+                          ("127.0.0.1", self.secret_port, "GATEWAY"),
                           ("127.0.0.1", self.tcp_port, "GATEWAY")})
 
     def curl_https(self, host, port=None, *extra, cacert=None):
@@ -392,6 +430,27 @@ class IngressGateway(unittest.TestCase):
         self.assertEqual(canary["server"], "web-next-app")
         self.assertIn("URI=" + GATEWAY_ID,
                       {k.lower(): v for k, v in canary["headers"].items()}["x-forwarded-client-cert"])
+
+    def test_https_server_with_a_credential_name_serves_the_secrets_certificate(self):
+        def ok(cert):
+            r = self.curl_https("web.example.com", self.secret_port, cacert=cert)
+            return r.returncode == 0 and r.stdout.endswith("\n200") and r
+        r, _ = self.wait_for(lambda: ok(self.secret_cert), 10, "curl trusting the Secret's cert")
+        self.assertEqual(json.loads(r.stdout.rsplit("\n", 1)[0])["server"], "web-app")
+        # The private key is in neither the gateway's /config_dump nor pilot's /debug/configz.
+        dump = self.gateway.config_dump()
+        tls = [l["tls"] for l in dump["listeners"] if l["port"] == self.secret_port][0]
+        self.assertEqual(tls["privateKeyPem"], "[redacted]")
+        self.assertIn("BEGIN CERTIFICATE", tls["serverCertificatePem"])
+        key_body = self.secret_key_text.splitlines()[1]
+        self.assertNotIn(key_body, json.dumps(dump))
+        self.assertNotIn(key_body, self.pilot.get("/debug/configz"))
+        # A renewed Secret (cert-manager's way) is served without a restart; the old
+        # certificate is not trusted for it any more.
+        renewed = type(self).write_secret("secret-2")
+        self.wait_for(lambda: ok(renewed), 10, "curl trusting the renewed Secret's cert")
+        stale = self.curl_https("web.example.com", self.secret_port, cacert=self.secret_cert)
+        self.assertNotEqual(stale.returncode, 0)
 
     def test_unknown_host_is_404_no_route(self):
         for host in ("unknown.example.com", "web.example.com.evil", "other.example.com"):

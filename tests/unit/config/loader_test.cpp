@@ -161,6 +161,38 @@ TEST_CASE("an unknown kind is skipped with a note, not an error", "[config]") {
   CHECK(r.skipped[1].apiVersion == "gateway.networking.k8s.io/v1");
 }
 
+TEST_CASE("a Secret's type and data are kept as its spec; bad base64 is an error that does "
+          "not quote it", "[config]") {
+  LoadResult r;
+  loadText(
+      "apiVersion: v1\n"
+      "kind: Secret\n"
+      "metadata: {name: cert, namespace: istio-system}\n"
+      "type: kubernetes.io/tls\n"
+      "data:\n"
+      "  tls.crt: Y2hhaW4tcGVt\n"
+      "  tls.key: a2V5LXBlbQ==\n"
+      "---\n"
+      "apiVersion: v1\n"
+      "kind: Secret\n"
+      "metadata: {name: broken}\n"
+      "data:\n"
+      "  tls.key: not*base64!\n"
+      "spec: {}\n",
+      "secrets.yaml", r);
+  REQUIRE(r.resources.size() == 1);
+  const auto& secret = r.resources[0];
+  CHECK(secret.kind == "Secret");
+  CHECK(secret.ns == "istio-system");
+  CHECK(secret.spec["type"] == "kubernetes.io/tls");
+  CHECK(secret.spec["data"]["tls.key"] == "a2V5LXBlbQ==");
+  REQUIRE(r.errors.size() == 2);
+  CHECK(r.errors[0].line == 13);
+  CHECK(r.errors[0].field == "data[\"tls.key\"]");
+  CHECK(r.errors[0].toString().find("not*base64") == std::string::npos);
+  CHECK(r.errors[1].field == "spec");
+}
+
 TEST_CASE("a broken document leaves the good documents around it loaded", "[config]") {
   LoadResult r;
   loadText(

@@ -329,7 +329,8 @@ spec:
   gateways: [a, b]
   http: [{route: [{destination: {host: web}}]}]
 )");
-  // credentialName (a Secret) and TLS passthrough (also Istio's default mode) are not served.
+  // credentialName naming no Secret and TLS passthrough (also Istio's default mode) are not
+  // served.
   REQUIRE(s.listeners.size() == 2);
   const Listener* plain = listenerOn(s, 8080);
   REQUIRE(plain);
@@ -361,6 +362,69 @@ spec:
   CHECK(domainsOn(s, 8443) == std::set<std::string>{"a.example.com", "b.example.com"});
   CHECK(vhostFor(s, 8443, "a.example.com")->routes[0].route[0].cluster ==
         "outbound|80||web.default.svc.cluster.local");
+}
+
+TEST_CASE("a credentialName is served from the Secret in the gateway's namespace",
+          "[pilot][gateway]") {
+  auto s = compile(R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: a, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 8443, name: https, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: SIMPLE, credentialName: a-cert}
+  - port: {number: 9443, name: https-mutual, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: MUTUAL, credentialName: generic}
+  - port: {number: 9444, name: https-elsewhere, protocol: HTTPS}
+    hosts: [a.example.com]
+    tls: {mode: SIMPLE, credentialName: in-default}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: a-cert, namespace: istio-system}
+type: kubernetes.io/tls
+data: {tls.crt: Y2hhaW4tcGVt, tls.key: a2V5LXBlbQ==}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: generic, namespace: istio-system}
+stringData: {cert: generic-chain, key: generic-key}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: generic-cacert, namespace: istio-system}
+data: {cacert: Y2EtcGVt}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: in-default, namespace: default}
+stringData: {tls.crt: x, tls.key: y}
+)");
+  // A TLS Secret's data, decoded.
+  const Listener* simple = listenerOn(s, 8443);
+  REQUIRE(simple);
+  REQUIRE(simple->hasTls);
+  CHECK(simple->tls.credentialName == "a-cert");
+  CHECK(simple->tls.serverCertificatePem == "chain-pem");
+  CHECK(simple->tls.privateKeyPem == "key-pem");
+  CHECK(simple->tls.serverCertificate.empty());
+  // A generic Secret, with the clients' CA from "<name>-cacert".
+  const Listener* mutual = listenerOn(s, 9443);
+  REQUIRE(mutual);
+  CHECK(mutual->tls.mode == core::model::ServerTls::Mode::mutual);
+  CHECK(mutual->tls.serverCertificatePem == "generic-chain");
+  CHECK(mutual->tls.privateKeyPem == "generic-key");
+  CHECK(mutual->tls.caCertificatesPem == "ca-pem");
+  // A Secret of another namespace than the gateway's is not the gateway's to read.
+  CHECK_FALSE(listenerOn(s, 9444));
+  // What a proxy shows of its config never holds the key.
+  std::string shown = core::model::toRedactedJson(s).dump();
+  CHECK(shown.find("key-pem") == std::string::npos);
+  CHECK(shown.find("generic-key") == std::string::npos);
+  CHECK(shown.find("chain-pem") != std::string::npos);
 }
 
 TEST_CASE("match-level gateways and ports pick the routes of a gateway listener",
