@@ -19,6 +19,7 @@ struct IptablesFlags {
   std::string excludeInboundPorts;
   std::string includeOutboundIps = "*";
   std::string excludeOutboundIps;
+  std::string excludeOutboundPorts;
   bool dryRun = false;
   bool cleanup = false;
 };
@@ -34,6 +35,10 @@ int run(IptablesFlags& f) {
   auto excluded = proxy::capture::parsePortList(f.excludeInboundPorts, "--exclude-inbound-ports");
   if (!excluded) return fail(excluded.status());
   o.excludeInboundPorts = *excluded;
+  auto outboundPorts =
+      proxy::capture::parsePortList(f.excludeOutboundPorts, "--exclude-outbound-ports");
+  if (!outboundPorts) return fail(outboundPorts.status());
+  o.excludeOutboundPorts = *outboundPorts;
   if (core::Status s = proxy::capture::setOutboundIps(o, f.includeOutboundIps, f.excludeOutboundIps); !s) {
     return fail(s);
   }
@@ -76,6 +81,8 @@ void addProxyIptables(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   sub->add_option("--exclude-outbound-ips", f->excludeOutboundIps,
                   "Outbound destinations never captured, IPv4 CIDRs");
+  sub->add_option("--exclude-outbound-ports", f->excludeOutboundPorts,
+                  "Outbound destination ports never captured, 3306,5432,...");
   sub->add_flag("--dry-run", f->dryRun, "Print the iptables-restore input instead of applying it");
   sub->add_flag("--cleanup", f->cleanup, "Remove the rules and chains instead");
   sub->callback([&ctx, f] { ctx.exitCode = run(*f); });

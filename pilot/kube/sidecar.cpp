@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "pilot/kube/probes.h"
 #include "pilot/kube/yaml_docs.h"
@@ -46,19 +48,64 @@ YAML::Node seq(std::initializer_list<std::string> items) {
   return node;
 }
 
+// Istio's pod annotations that narrow what is captured, and the `mesh proxy iptables` flag
+// each becomes. Their values go through as written: the flag checks them, and `mesh
+// analyze` reports a bad one before it reaches a pod (IST0125).
+struct CaptureAnnotation {
+  const char* annotation;
+  const char* flag;
+  bool portList;  // else IPv4 CIDRs
+};
+constexpr CaptureAnnotation kCaptureAnnotations[] = {
+    {"traffic.sidecar.istio.io/includeInboundPorts", "--inbound-ports", true},
+    {"traffic.sidecar.istio.io/excludeInboundPorts", "--exclude-inbound-ports", true},
+    {"traffic.sidecar.istio.io/includeOutboundIPRanges", "--include-outbound-ips", false},
+    {"traffic.sidecar.istio.io/excludeOutboundIPRanges", "--exclude-outbound-ips", false},
+    {"traffic.sidecar.istio.io/excludeOutboundPorts", "--exclude-outbound-ports", true},
+};
+
+// What such a value may hold: "*", or a comma-separated list of ports or CIDRs (spaces
+// allowed). Anything else is refused at injection, with the annotation named.
+bool plausibleList(const std::string& value, bool ports) {
+  if (value == "*") return true;
+  for (char c : value) {
+    bool ok = (c >= '0' && c <= '9') || c == ',' || c == ' ' || (!ports && (c == '.' || c == '/'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // `mesh proxy iptables`: redirects the pod's traffic to the sidecar, then exits. It needs
 // root inside the pod's network namespace and the two network capabilities, nothing else.
-YAML::Node initContainer(const InjectOptions& options) {
+core::Result<YAML::Node> initContainer(const InjectOptions& options, const YAML::Node& metadata) {
+  std::vector<std::string> args{"proxy", "iptables", "--proxy-uid=" + std::to_string(kProxyUid),
+                                "--outbound-port=" + std::to_string(kOutboundCapturePort),
+                                "--inbound-port=" + std::to_string(kInboundCapturePort)};
+  std::string excludedInbound = std::to_string(kHealthPort) + "," + std::to_string(kPrometheusPort);
+  for (const auto& a : kCaptureAnnotations) {
+    const YAML::Node value = lookup(metadata, {"annotations", a.annotation});
+    if (!value.IsDefined() || !value.IsScalar()) continue;
+    const std::string& text = value.Scalar();
+    if (!plausibleList(text, a.portList)) {
+      const char* wanted = a.portList ? "'*' or a list of ports" : "'*' or a list of IPv4 CIDRs";
+      return core::error(Code::invalid, std::string("annotation ") + a.annotation + ": \"" +
+                                            text + "\" is not " + wanted);
+    }
+    if (std::string_view(a.flag) == "--exclude-inbound-ports") {
+      if (!text.empty() && text != "*") excludedInbound += "," + text;
+      continue;
+    }
+    args.push_back(std::string(a.flag) + "=" + text);
+  }
+  args.push_back("--exclude-inbound-ports=" + excludedInbound);
   YAML::Node c;
   c["name"] = kInitContainer;
   c["image"] = options.image;
   c["imagePullPolicy"] = options.imagePullPolicy;
   c["command"] = seq({"mesh"});
-  c["args"] = seq({"proxy", "iptables", "--proxy-uid=" + std::to_string(kProxyUid),
-                   "--outbound-port=" + std::to_string(kOutboundCapturePort),
-                   "--inbound-port=" + std::to_string(kInboundCapturePort),
-                   "--exclude-inbound-ports=" + std::to_string(kHealthPort) + "," +
-                       std::to_string(kPrometheusPort)});
+  YAML::Node argList(YAML::NodeType::Sequence);
+  for (const auto& arg : args) argList.push_back(arg);
+  c["args"] = argList;
   c["resources"] = requests(options);
   YAML::Node security;
   security["capabilities"]["add"] = seq({"NET_ADMIN", "NET_RAW"});
@@ -70,7 +117,7 @@ YAML::Node initContainer(const InjectOptions& options) {
   security["runAsGroup"] = 0;
   security["runAsNonRoot"] = false;
   c["securityContext"] = security;
-  return c;
+  return YAML::Node(c);
 }
 
 YAML::Node proxyContainer(const InjectOptions& options, const nlohmann::json& probers) {
@@ -215,7 +262,9 @@ Status injectPod(YAML::Node podTemplate, const InjectOptions& options) {
   YAML::Node metadata = podTemplate["metadata"];
   nlohmann::json probers = nlohmann::json::object();
   if (rewriteAllowed(metadata, options)) probers = rewriteProbes(spec);
-  addInitContainers(spec, initContainer(options), proxyContainer(options, probers));
+  auto init = initContainer(options, metadata);
+  if (!init.ok()) return init.status();
+  addInitContainers(spec, *init, proxyContainer(options, probers));
   addVolumes(spec);
   annotate(metadata);
   return {};

@@ -183,6 +183,11 @@ std::string installRules(const CaptureOptions& o, const Installed& installed) {
   appendOwnerRules(out, "--uid-owner " + std::to_string(o.proxyUid), inboundCapture);
   appendOwnerRules(out, "--gid-owner " + std::to_string(o.proxyGid), inboundCapture);
   out += "-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN\n";
+  std::set<uint32_t> excludedPorts;
+  for (uint32_t port : o.excludeOutboundPorts) {
+    if (!excludedPorts.insert(port).second) continue;
+    out += "-A ISTIO_OUTPUT -p tcp --dport " + std::to_string(port) + " -j RETURN\n";
+  }
   for (const auto& cidr : o.excludeOutboundIps) out += "-A ISTIO_OUTPUT -d " + cidr + " -j RETURN\n";
   if (o.allOutboundIps) {
     out += "-A ISTIO_OUTPUT -j ISTIO_REDIRECT\n";

@@ -36,6 +36,9 @@ struct CaptureOptions {
   bool allOutboundIps = true;
   std::vector<std::string> includeOutboundIps;
   std::vector<std::string> excludeOutboundIps;  // checked first
+  // Outbound TCP to these destination ports is never captured (a database the app reaches
+  // with its own TLS, say), whatever its address.
+  std::vector<uint32_t> excludeOutboundPorts;
 };
 
 // The ports the proxy serves itself (Prometheus, readiness, agent): never captured.

@@ -545,6 +545,20 @@ class TransparentCapture(unittest.TestCase):
         self.assertEqual(out, {"greeting": "HELLO " + m.ip_a, "answer": "PING"})
         self.assertGreater(self.captured("passthrough"), before)
 
+    def test_5b_an_excluded_outbound_port_bypasses_the_sidecar(self):
+        m = self.mesh
+        self.in_a(MESH, "proxy", "iptables", "--proxy-uid=%d" % PROXY_UID,
+                  "--exclude-outbound-ports=%d" % m.server.port)
+        try:
+            before = self.captured("passthrough")
+            r = self.in_a(PYTHON, "-c", SERVER_FIRST_CLIENT, m.root_ip, str(m.server.port))
+            self.assertEqual(json.loads(r.stdout)["answer"], "PING")
+            self.assertEqual(self.captured("passthrough"), before)  # the sidecar never saw it
+        finally:
+            self.in_a(MESH, "proxy", "iptables", "--proxy-uid=%d" % PROXY_UID)
+        self.assertNotIn("--dport %d -j RETURN" % m.server.port,
+                         self.in_a("iptables-save", "-t", "nat").stdout)
+
     def test_6_plain_text_to_the_pod_permissive_then_strict(self):
         m = self.mesh
         # PERMISSIVE (no PeerAuthentication): B's inbound capture takes plain text, finds the

@@ -92,6 +92,18 @@ TEST_CASE("flags change ports, owners, excluded and included ranges") {
   CHECK(count(r, "-A ISTIO_OUTPUT -j ISTIO_REDIRECT") == 0);
 }
 
+TEST_CASE("excluded outbound ports leave before any destination is captured") {
+  CaptureOptions o;
+  o.excludeOutboundPorts = {5432, 3306, 5432};
+  auto r = lines(installRules(o, {}));
+  long postgres = at(r, "-A ISTIO_OUTPUT -p tcp --dport 5432 -j RETURN");
+  CHECK(count(r, "-A ISTIO_OUTPUT -p tcp --dport 5432 -j RETURN") == 1);
+  CHECK(count(r, "-A ISTIO_OUTPUT -p tcp --dport 3306 -j RETURN") == 1);
+  CHECK(postgres < at(r, "-A ISTIO_OUTPUT -j ISTIO_REDIRECT"));
+  // The proxy's own traffic and loopback are decided first, as without the option.
+  CHECK(at(r, "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN") < postgres);
+}
+
 TEST_CASE("a list of inbound ports captures only those; none captures no inbound traffic") {
   CaptureOptions o;
   REQUIRE(setInboundPorts(o, "9080,9443"));

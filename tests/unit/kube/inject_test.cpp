@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "pilot/kube/inject.h"
 
@@ -275,6 +277,35 @@ TEST_CASE("the proxy learns the original probes; the opt-out keeps them") {
   CHECK(kept["spec"]["containers"][0]["readinessProbe"]["httpGet"]["port"].as<std::string>() ==
         "http");
   CHECK(kept["spec"]["initContainers"].size() == 2);
+}
+
+TEST_CASE("Istio's traffic annotations narrow what the init container captures") {
+  YAML::Node out = YAML::Load(inject(pod(
+      "  annotations:\n"
+      "    traffic.sidecar.istio.io/excludeOutboundPorts: \"5432,3306\"\n"
+      "    traffic.sidecar.istio.io/excludeInboundPorts: \"9090\"\n"
+      "    traffic.sidecar.istio.io/includeInboundPorts: \"8080,9090\"\n"
+      "    traffic.sidecar.istio.io/includeOutboundIPRanges: \"10.0.0.0/8\"\n"
+      "    traffic.sidecar.istio.io/excludeOutboundIPRanges: \"10.96.0.10/32\"\n")).output);
+  std::vector<std::string> args;
+  for (const auto& a : out["spec"]["initContainers"][0]["args"]) args.push_back(a.as<std::string>());
+  auto has = [&](const std::string& arg) {
+    return std::find(args.begin(), args.end(), arg) != args.end();
+  };
+  CHECK(has("--exclude-outbound-ports=5432,3306"));
+  CHECK(has("--inbound-ports=8080,9090"));
+  CHECK(has("--include-outbound-ips=10.0.0.0/8"));
+  CHECK(has("--exclude-outbound-ips=10.96.0.10/32"));
+  // The sidecar's own ports stay excluded, the pod's added to them.
+  CHECK(has("--exclude-inbound-ports=15021,15090,9090"));
+
+  // A value that is no list is refused, with the annotation named.
+  auto bad = kube::injectDocuments(
+      pod("  annotations:\n    traffic.sidecar.istio.io/excludeOutboundPorts: \"http\"\n"),
+      options());
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(),
+             Catch::Contains("traffic.sidecar.istio.io/excludeOutboundPorts: \"http\""));
 }
 
 TEST_CASE("the app's own init containers run after the sidecar is up") {
