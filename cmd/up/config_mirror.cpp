@@ -37,7 +37,39 @@ bool writeAtomically(const fs::path& path, const std::string& text) {
   return !ec;
 }
 
+// The lines of `transformed` that are not in `original`, for a transform that only inserts
+// whole lines (1-based).
+std::vector<int> insertedLines(const std::string& original, const std::string& transformed) {
+  std::vector<int> out;
+  std::istringstream a(original), b(transformed);
+  std::string left, right;
+  bool haveLeft = static_cast<bool>(std::getline(a, left));
+  int line = 0;
+  while (std::getline(b, right)) {
+    ++line;
+    if (haveLeft && left == right) {
+      haveLeft = static_cast<bool>(std::getline(a, left));
+    } else {
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::pair<std::string, int> placeInDir(const MirrorResult& mirrored, const fs::path& dir,
+                                       const fs::path& mirror, const std::string& file, int line) {
+  fs::path path = fs::path(file).lexically_normal();
+  std::error_code ec;
+  fs::path relative = fs::relative(path, mirror, ec);
+  if (ec || relative.empty() || *relative.begin() == "..") return {file, line};
+  int shift = 0;
+  if (auto it = mirrored.insertedLines.find(path); it != mirrored.insertedLines.end()) {
+    for (int inserted : it->second) shift += inserted < line ? 1 : 0;
+  }
+  return {(dir / relative).lexically_normal().string(), line - shift};
+}
 
 bool isSkippedDirectory(const fs::path& relative) {
   auto first = relative.begin();
@@ -78,8 +110,14 @@ MirrorResult syncMirror(const fs::path& dir, const fs::path& mirror,
       result.errors.push_back(it->path().string() + ": cannot read");
       continue;
     }
-    if (transform && it->path().extension() != ".json") text = transform(text);
     fs::path target = mirror / relative;
+    if (transform && it->path().extension() != ".json") {
+      std::string original = std::move(text);
+      text = transform(original);
+      if (text != original) {
+        result.insertedLines[target.lexically_normal()] = insertedLines(original, text);
+      }
+    }
     if (readFile(target, old) && old == text) continue;
     if (!writeAtomically(target, text)) {
       result.errors.push_back(target.string() + ": cannot write");

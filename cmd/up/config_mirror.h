@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,17 @@ struct MirrorResult {
   std::vector<std::filesystem::path> watched;  // DIR and its subdirectories that are copied
   std::vector<std::string> errors;             // files that could not be read or written
   bool changed = false;                        // something in the copy changed
+  // Per file of the copy: the lines (1-based, in the copy) that `transform` inserted.
+  std::map<std::filesystem::path, std::vector<int>> insertedLines;
 };
+
+// A problem's place in the copy (a config error's file and line), told as the user's file in
+// DIR and the line there: the copy is what pilot and the loader read, DIR what the user edits.
+// A place outside the copy is returned as it is.
+std::pair<std::string, int> placeInDir(const MirrorResult& mirrored,
+                                       const std::filesystem::path& dir,
+                                       const std::filesystem::path& mirror,
+                                       const std::string& file, int line);
 
 // True for a directory of DIR whose files are not applied.
 bool isSkippedDirectory(const std::filesystem::path& relative);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -633,6 +634,13 @@ struct LocalMesh::State {
     for (const auto& e : mirrored.errors) report("config", e);
     watch(mirrored.watched);
     core::config::LoadResult loaded = core::config::loadPath(mirror);
+    // Problems are told in the user's files, not in the copy that was read.
+    for (auto& e : loaded.errors) {
+      std::tie(e.file, e.line) = placeInDir(mirrored, dir, mirror, e.file, e.line);
+    }
+    for (auto& r : loaded.resources) {
+      std::tie(r.file, r.line) = placeInDir(mirrored, dir, mirror, r.file, r.line);
+    }
     if (options.ingress) planIngressPorts(loaded.resources);
     WorkloadSet set = extractWorkloads(loaded.resources);
     // Said once per distinct set of problems, not on every reload.

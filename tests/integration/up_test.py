@@ -301,6 +301,9 @@ class EditsAndStop(unittest.TestCase):
                 while not any("config problems" in e for e in mesh.errors) and time.monotonic() < deadline:
                     time.sleep(0.1)
                 self.assertTrue(any("config problems" in e for e in mesh.errors), mesh.errors)
+                # Told in the user's file, not in mesh up's copy of it.
+                time.sleep(0.2)
+                self.assertTrue(any(e.startswith(path + ":") for e in mesh.errors), mesh.errors)
                 time.sleep(0.5)
                 self.assertFalse(any("details-v1 removed" in l for l in mesh.output), mesh.output)
                 self.assertTrue(alive(details_pid))

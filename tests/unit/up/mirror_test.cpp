@@ -76,6 +76,28 @@ TEST_CASE("a state directory inside DIR is not copied into itself") {
   CHECK_FALSE(up::syncMirror(dir.path / ".", mirror, {}, state).changed);
 }
 
+TEST_CASE("a problem in the copy is told at its file and line in DIR") {
+  TempDir dir, mirror;
+  write(dir.path / "networking" / "svc.yaml", "kind: Service\nspec:\n  ports: []\n---\nbad: [\n");
+  // A transform that inserts a line after "spec:", as --netns adds a Service's cluster IP.
+  auto addIp = [](const std::string& text) {
+    std::string out = text;
+    out.insert(out.find("spec:\n") + 6, "  clusterIP: 10.0.0.1\n");
+    return out;
+  };
+  auto r = up::syncMirror(dir.path, mirror.path, addIp);
+  REQUIRE(read(mirror.path / "networking" / "svc.yaml").find("clusterIP") != std::string::npos);
+  std::string copy = (mirror.path / "networking" / "svc.yaml").string();
+  // Line 6 of the copy ("bad: [") is line 5 of the user's file; line 2 ("spec:") stays 2.
+  auto [file, line] = up::placeInDir(r, dir.path, mirror.path, copy, 6);
+  CHECK(file == (dir.path / "networking" / "svc.yaml").string());
+  CHECK(line == 5);
+  CHECK(up::placeInDir(r, dir.path, mirror.path, copy, 2).second == 2);
+  // Elsewhere than the copy: as it was.
+  CHECK(up::placeInDir(r, dir.path, mirror.path, "/etc/other.yaml", 3) ==
+        std::pair<std::string, int>{"/etc/other.yaml", 3});
+}
+
 TEST_CASE("skipped directories") {
   CHECK(up::isSkippedDirectory("samples"));
   CHECK(up::isSkippedDirectory("samples/deeper"));
