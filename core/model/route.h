@@ -24,7 +24,9 @@ struct RouteMatch {
   std::optional<StringMatch> scheme;
   std::optional<StringMatch> method;
   std::optional<StringMatch> authority;
-  std::map<std::string, StringMatch> headers;         // names lower-case
+  // Names lower-case; "@request.auth.claims.<claim>" (nested: "<a>.<b>") matches a claim
+  // of the request's validated JWT instead, as in Istio, its name as written.
+  std::map<std::string, StringMatch> headers;
   std::map<std::string, StringMatch> withoutHeaders;  // must not match (or be absent)
   std::map<std::string, StringMatch> queryParams;
   std::optional<uint32_t> port;

@@ -42,7 +42,8 @@ std::map<std::string, StringMatch> matchMap(const json& j, bool lowerKeys) {
   if (!j.is_object()) return out;
   for (const auto& [key, value] : j.items()) {
     std::string name = key;
-    if (lowerKeys) {
+    // Header names are case-blind; a JWT claim's name ("@request.auth.claims.<name>") is not.
+    if (lowerKeys && !name.starts_with("@request.auth.claims.")) {
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     }

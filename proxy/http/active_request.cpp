@@ -86,6 +86,14 @@ void ActiveRequest::start() {
     sendLocalReply(405, "CONNECT is not supported on this listener\n", 0);
     return;
   }
+  // Authentication (JWT) first, as Envoy's jwt_authn filter runs before the router: a
+  // sidecar checks what reaches its workload, a gateway what comes in from outside, and the
+  // validated claims can pick the route (Istio's claim-based routing, claim_match.h).
+  bool enforced = state_.inbound || state_.gateway;
+  if (enforced && config_ && !config_->authn().empty()) {
+    JwtFilter jwt(config_->authn());
+    if (jwt.onRequestHeaders(*this) == FilterStatus::kStop) return;
+  }
   const CompiledRouteTable* table = config_ ? config_->routeTable(routeTableName_) : nullptr;
   if (table) {
     RouteRequest rr;
@@ -98,6 +106,7 @@ void ActiveRequest::start() {
     rr.port = state_.port;
     rr.sourceLabels = &worker_.options.labels;
     rr.sourceNamespace = worker_.options.ns;
+    rr.claims = state_.jwtClaims.get();
     route_ = table->match(rr);
   }
   if (!route_) {
@@ -107,12 +116,7 @@ void ActiveRequest::start() {
     return;
   }
   const auto& cfg = *route_.route->config;
-  // Authentication (JWT) then authorization first, as Envoy's jwt_authn and RBAC filters:
-  // nothing else runs for a refused request. A sidecar checks what reaches its workload; a
-  // gateway checks what comes in from outside.
-  bool enforced = state_.inbound || state_.gateway;
-  if (enforced && !config_->authn().empty())
-    filters_.push_back(std::make_unique<JwtFilter>(config_->authn()));
+  // Then authorization, as Envoy's RBAC filter: nothing else runs for a refused request.
   if (enforced && !config_->authz().empty())
     filters_.push_back(std::make_unique<AuthzFilter>(config_->authz()));
   if (cfg.cors) filters_.push_back(std::make_unique<CorsFilter>());

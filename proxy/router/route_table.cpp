@@ -24,7 +24,8 @@ Result<std::vector<std::pair<std::string, StringMatcher>>> compileMap(
   for (const auto& [name, match] : in) {
     auto m = StringMatcher::compile(match);
     if (!m.ok()) return core::error(Code::invalid, name + ": " + m.status().message());
-    out.emplace_back(lowerNames ? lower(name) : name, std::move(*m));
+    bool claim = name.starts_with(kClaimMatchPrefix);  // a claim's name keeps its case
+    out.emplace_back(lowerNames && !claim ? lower(name) : name, std::move(*m));
   }
   return out;
 }
@@ -81,6 +82,21 @@ Result<CompiledMatch> CompiledMatch::compile(const core::model::RouteMatch& matc
   if (!without.ok()) return without.status();
   auto query = compileMap(match.queryParams, false);
   if (!query.ok()) return query.status();
+  // JWT claims written as headers ("@request.auth.claims.groups") are matched as claims.
+  auto takeClaims = [](std::vector<std::pair<std::string, StringMatcher>>& from,
+                       std::vector<std::pair<std::vector<std::string>, StringMatcher>>& to) {
+    for (auto it = from.begin(); it != from.end();) {
+      auto path = claimPath(it->first);
+      if (path.empty()) {
+        ++it;
+        continue;
+      }
+      to.emplace_back(std::move(path), std::move(it->second));
+      it = from.erase(it);
+    }
+  };
+  takeClaims(*headers, m.claims_);
+  takeClaims(*without, m.withoutClaims_);
   m.headers_ = std::move(*headers);
   m.withoutHeaders_ = std::move(*without);
   m.queryParams_ = std::move(*query);
@@ -110,6 +126,12 @@ bool CompiledMatch::matches(const RouteRequest& r) const {
   for (const auto& [name, matcher] : withoutHeaders_) {
     auto value = r.headers ? r.headers->get(name) : std::nullopt;
     if (value && matcher.matches(*value)) return false;
+  }
+  for (const auto& [path, matcher] : claims_) {
+    if (!claimMatches(r.claims, path, matcher)) return false;
+  }
+  for (const auto& [path, matcher] : withoutClaims_) {
+    if (claimMatches(r.claims, path, matcher)) return false;
   }
   for (const auto& [name, matcher] : queryParams_) {
     auto value = queryParam(r.query, name);

@@ -17,6 +17,7 @@
 #include "core/base/status.h"
 #include "core/http/header_map.h"
 #include "core/model/route.h"
+#include "proxy/router/claim_match.h"
 #include "proxy/router/string_matcher.h"
 #include "proxy/upstream/retry_policy.h"
 
@@ -34,6 +35,9 @@ struct RouteRequest {
   // This proxy's workload, for sourceLabels / sourceNamespace.
   const std::map<std::string, std::string>* sourceLabels = nullptr;
   std::string_view sourceNamespace;
+  // The claims of the request's validated JWT, for "@request.auth.claims.*" matches (null:
+  // none; see claim_match.h).
+  const nlohmann::json* claims = nullptr;
 };
 
 class CompiledMatch {
@@ -46,6 +50,7 @@ class CompiledMatch {
  private:
   std::optional<StringMatcher> uri_, scheme_, method_, authority_;
   std::vector<std::pair<std::string, StringMatcher>> headers_, withoutHeaders_, queryParams_;
+  std::vector<std::pair<std::vector<std::string>, StringMatcher>> claims_, withoutClaims_;
   std::optional<uint32_t> port_;
   std::map<std::string, std::string> sourceLabels_;
   std::string sourceNamespace_;

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from authz_test import client_snapshot, policy, server_snapshot
 from ca_test import Ca
 from meshtest import main
-from proxy_http_test import Upstream
+from proxy_http_test import Upstream, free_port
 from proxy_mtls_test import Sidecar
 
 ISSUER = "https://accounts.example.com"
@@ -246,6 +246,58 @@ class RequestAuthenticationTest(unittest.TestCase):
         # The keys are fetched by the proxy after the snapshot loads.
         status, body, _ = self.eventually_status(self.rsa.token(), 200)
         self.assertEqual(status, 200, body + self.server.stderr())
+
+    def test_a_gateway_routes_by_the_claims_of_a_validated_token(self):
+        # Istio's claim-based routing on a gateway listener: members of "admins" go to
+        # another app; a forged or missing token routes on nothing it claims.
+        admin_app = Upstream("admin-app")
+        try:
+            type(self).version += 1
+            version = f"jwt-{self.version}"
+            snapshot = server_snapshot(self.app.port, [], version)
+            snapshot["requestAuthentications"] = [request_authentication(self.keys.url)]
+            port = free_port()  # a listener added by a reload is not in the `listening` line
+            snapshot["listeners"].append({"name": "gateway", "address": "127.0.0.1",
+                                          "port": port, "direction": "GATEWAY",
+                                          "routeTable": "claims"})
+            snapshot["clusters"].append({"name": "admin", "service": "admin", "port": 80,
+                                         "endpoints": [{"address": "127.0.0.1",
+                                                        "port": admin_app.port}]})
+            snapshot["routeTables"] = [{"name": "claims", "virtualHosts": [
+                {"name": "site", "domains": ["*"], "routes": [
+                    {"name": "admins", "match": [{"headers": {"@request.auth.claims.groups": {
+                        "kind": "exact", "value": "admins"}}}], "route": [{"cluster": "admin"}]},
+                    {"name": "everyone", "route": [{"cluster": "inbound|9080||"}]}]}]}]
+            self.server.write(snapshot)
+            self.server.proc.send_signal(signal.SIGHUP)
+
+            def served_by(token, headers=None):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                h = {"Host": "site.example.com", **(headers or {})}
+                if token is not None:
+                    h["Authorization"] = "Bearer " + token
+                conn.request("GET", "/", headers=h)
+                resp = conn.getresponse()
+                body = resp.read().decode()
+                conn.close()
+                return resp.status, json.loads(body)["server"] if resp.status == 200 else body
+
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                try:
+                    if served_by(self.rsa.token()) == (200, "admin-app"):
+                        break
+                except (OSError, KeyError, http.client.HTTPException):
+                    pass
+                time.sleep(0.05)
+            self.assertEqual(served_by(self.rsa.token()), (200, "admin-app"), self.server.stderr())
+            self.assertEqual(served_by(self.ec.token(groups=["dev"])), (200, "reviews-app"))
+            self.assertEqual(served_by(None), (200, "reviews-app"))
+            # A token that does not verify is refused before any route is picked.
+            forged = self.rsa.token()[:-4] + "AAAA"
+            self.assertEqual(served_by(forged)[0], 401)
+        finally:
+            admin_app.stop()
 
     def test_valid_tokens_pass_and_the_app_never_sees_them(self):
         for key in (self.rsa, self.ec, self.ed):

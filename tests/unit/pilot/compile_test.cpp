@@ -118,6 +118,30 @@ TEST_CASE("header matches and fault injection are carried over", "[pilot][compil
   CHECK(ratings->routes[1].match.empty());
 }
 
+TEST_CASE("header names are lower-cased, a JWT claim's name is kept as written", "[pilot][compile]") {
+  auto config = test::configFrom(R"(apiVersion: v1
+kind: Service
+metadata: {name: a, namespace: team}
+spec: {ports: [{port: 80, name: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: team}
+spec:
+  hosts: [a]
+  http:
+  - match: [{headers: {X-User: {exact: jo}, "@request.auth.claims.Groups": {exact: ops}}}]
+    route: [{destination: {host: a}}]
+)");
+  auto s = pilot::compileSnapshot(*test::viewOf(config), test::proxyOf("team", {}));
+  const auto* a = test::vhostNamed(s, "a.team.svc.cluster.local:80");
+  REQUIRE(a);
+  REQUIRE(a->routes[0].match.size() == 1);
+  const auto& headers = a->routes[0].match[0].headers;
+  CHECK(headers.count("x-user") == 1);
+  CHECK(headers.count("@request.auth.claims.Groups") == 1);
+}
+
 TEST_CASE("a Sidecar limits the services a proxy receives to its egress hosts", "[pilot][compile]") {
   auto config = test::configFrom(R"(apiVersion: v1
 kind: Service

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include "core/model/json.h"
 #include "proxy/router/route_table.h"
 
@@ -17,6 +19,7 @@ struct Req {
   uint32_t port = 80;
   std::map<std::string, std::string> labels;
   std::string ns;
+  std::optional<json> claims;
   RouteRequest view() const {
     RouteRequest r;
     r.method = method;
@@ -27,6 +30,7 @@ struct Req {
     r.port = port;
     r.sourceLabels = &labels;
     r.sourceNamespace = ns;
+    r.claims = claims ? &*claims : nullptr;
     return r;
   }
 };
@@ -124,6 +128,36 @@ TEST_CASE("every match kind, first match wins", "[router]") {
   r.labels.clear();
   r.path = "/two";
   CHECK(routeName(t, r) == "either");
+}
+
+TEST_CASE("JWT claims route as Istio's @request.auth.claims headers do", "[router]") {
+  auto rt = table(R"({"name": "t", "virtualHosts": [{"name": "v", "domains": ["svc"], "routes": [
+    {"name": "admins", "match": [{"headers": {"@request.auth.claims.groups": {"kind": "exact", "value": "admin"}}}], "route": [{"cluster": "c"}]},
+    {"name": "team", "match": [{"headers": {"@request.auth.claims.org.Team": {"kind": "prefix", "value": "blue"}}}], "route": [{"cluster": "c"}]},
+    {"name": "not-beta", "match": [{"uri": {"kind": "prefix", "value": "/b"}, "withoutHeaders": {"@request.auth.claims.beta": {"kind": "exact", "value": "true"}}}], "route": [{"cluster": "c"}]},
+    {"name": "fallback", "route": [{"cluster": "c"}]}]}]})");
+  auto compiled = CompiledRouteTable::compile(rt);
+  REQUIRE(compiled.ok());
+  const auto& t = **compiled;
+  Req r;
+  // Without a validated token there are no claims; a header of that name is not one.
+  r.headers.set("@request.auth.claims.groups", "admin");
+  CHECK(routeName(t, r) == "fallback");
+  // A list claim matches by any element; a nested one by its path, its name's case kept.
+  r.claims = json{{"groups", {"dev", "admin"}}};
+  CHECK(routeName(t, r) == "admins");
+  r.claims = json{{"groups", "dev"}, {"org", {{"Team", "blue-1"}}}};
+  CHECK(routeName(t, r) == "team");
+  r.claims = json{{"org", {{"team", "blue-1"}}}};
+  CHECK(routeName(t, r) == "fallback");
+  // withoutHeaders on a claim: a boolean claim compares as its JSON text.
+  r.path = "/beta";
+  r.claims = json{{"beta", true}};
+  CHECK(routeName(t, r) == "fallback");
+  r.claims = json{{"beta", false}};
+  CHECK(routeName(t, r) == "not-beta");
+  r.claims.reset();
+  CHECK(routeName(t, r) == "not-beta");
 }
 
 TEST_CASE("a bad regex is refused at compile time with its text", "[router]") {
