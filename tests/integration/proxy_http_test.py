@@ -581,8 +581,9 @@ class LifecycleTest(ProxyCase):
         self.assertIn(f"ca::127.0.0.1:{a.port}::rq_total::1".encode(), data)
         resp, data = p.admin("/memory")
         memory = {k: int(v) for k, v in json.loads(data).items()}
-        self.assertGreater(memory["allocated"], 0)
         self.assertLessEqual(memory["allocated"], memory["heap_size"])
+        if os.environ.get("MESH_SANITIZED") != "1":  # the sanitizer's malloc reports nothing
+            self.assertGreater(memory["allocated"], 0)
         resp, data = p.admin("/logging?level=debug", "POST")
         self.assertEqual(resp.status, 200)
         resp, data = p.admin("/logging?level=loud", "POST")
