@@ -437,7 +437,7 @@ int ProxyServer::run() {
   unsigned concurrency = std::max(1u, s.options.concurrency);
   for (unsigned i = 0; i < concurrency; ++i) {
     s.workers.push_back(std::make_unique<Worker>(i, s.options.proxy, s.stats, s.config,
-                                                 concurrency == 1 && !getenv("XTMP") ? &s.loop : nullptr));
+                                                 concurrency == 1 ? &s.loop : nullptr));
   }
   if (core::Status st = s.addListeners(s.config->snapshot(), false); !st.ok()) {
     LOG_ERROR("proxy", st.message());
