@@ -31,7 +31,9 @@ bool writeAtomically(const fs::path& path, const std::string& text) {
   tmp += ".tmp~";  // not a config file name: pilot ignores it
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !(out << text) || !out.flush()) return false;
+    // Owner only, before a byte is written: a Secret in DIR holds a private key.
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+    if (ec || !out || !(out << text) || !out.flush()) return false;
   }
   fs::rename(tmp, path, ec);
   return !ec;

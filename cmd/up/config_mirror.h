@@ -1,7 +1,8 @@
 // The configuration mesh up hands to pilot: a copy of DIR's YAML and JSON files in the state
 // directory, refreshed whenever DIR changes. The copy leaves out what is not applied:
 // DIR/samples/ (routing samples to try by copying them into DIR) and hidden directories, the
-// way `kubectl apply -f DIR` would not see files kept elsewhere. Pilot watches the copy;
+// way `kubectl apply -f DIR` would not see files kept elsewhere. The copies are the owner's
+// alone (0600): a Secret among them holds a private key. Pilot watches the copy;
 // only files whose bytes changed are rewritten (by rename), so a touch of DIR costs nothing.
 #pragma once
 

@@ -44,6 +44,9 @@ TEST_CASE("the copy given to pilot leaves samples/ and hidden directories out an
   CHECK(r.changed);
   CHECK(read(mirror.path / "bookinfo.yaml") == "a");
   CHECK(read(mirror.path / "networking" / "gw.yaml") == "b");
+  // Owner only: a Secret copied here holds a private key.
+  CHECK((fs::status(mirror.path / "bookinfo.yaml").permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
   CHECK_FALSE(fs::exists(mirror.path / "samples"));
   CHECK_FALSE(fs::exists(mirror.path / ".git"));
   CHECK_FALSE(fs::exists(mirror.path / "notes.txt"));
