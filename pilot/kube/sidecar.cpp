@@ -55,10 +55,12 @@ struct CaptureAnnotation {
   const char* annotation;
   const char* flag;
   bool portList;  // else IPv4 CIDRs
+  // The flag always lists the sidecar's own ports (health, Prometheus), the pod's added.
+  bool withProxyPorts = false;
 };
 constexpr CaptureAnnotation kCaptureAnnotations[] = {
     {"traffic.sidecar.istio.io/includeInboundPorts", "--inbound-ports", true},
-    {"traffic.sidecar.istio.io/excludeInboundPorts", "--exclude-inbound-ports", true},
+    {"traffic.sidecar.istio.io/excludeInboundPorts", "--exclude-inbound-ports", true, true},
     {"traffic.sidecar.istio.io/includeOutboundIPRanges", "--include-outbound-ips", false},
     {"traffic.sidecar.istio.io/excludeOutboundIPRanges", "--exclude-outbound-ips", false},
     {"traffic.sidecar.istio.io/excludeOutboundPorts", "--exclude-outbound-ports", true},
@@ -81,23 +83,23 @@ core::Result<YAML::Node> initContainer(const InjectOptions& options, const YAML:
   std::vector<std::string> args{"proxy", "iptables", "--proxy-uid=" + std::to_string(kProxyUid),
                                 "--outbound-port=" + std::to_string(kOutboundCapturePort),
                                 "--inbound-port=" + std::to_string(kInboundCapturePort)};
-  std::string excludedInbound = std::to_string(kHealthPort) + "," + std::to_string(kPrometheusPort);
   for (const auto& a : kCaptureAnnotations) {
     const YAML::Node value = lookup(metadata, {"annotations", a.annotation});
-    if (!value.IsDefined() || !value.IsScalar()) continue;
-    const std::string& text = value.Scalar();
-    if (!plausibleList(text, a.portList)) {
+    bool annotated = value.IsDefined() && value.IsScalar();
+    std::string text = annotated ? value.Scalar() : std::string();
+    if (annotated && !plausibleList(text, a.portList)) {
       const char* wanted = a.portList ? "'*' or a list of ports" : "'*' or a list of IPv4 CIDRs";
       return core::error(Code::invalid, std::string("annotation ") + a.annotation + ": \"" +
                                             text + "\" is not " + wanted);
     }
-    if (std::string_view(a.flag) == "--exclude-inbound-ports") {
-      if (!text.empty() && text != "*") excludedInbound += "," + text;
-      continue;
+    if (a.withProxyPorts) {
+      std::string ports = std::to_string(kHealthPort) + "," + std::to_string(kPrometheusPort);
+      if (!text.empty() && text != "*") ports += "," + text;
+      args.push_back(std::string(a.flag) + "=" + ports);
+    } else if (annotated) {
+      args.push_back(std::string(a.flag) + "=" + text);
     }
-    args.push_back(std::string(a.flag) + "=" + text);
   }
-  args.push_back("--exclude-inbound-ports=" + excludedInbound);
   YAML::Node c;
   c["name"] = kInitContainer;
   c["image"] = options.image;
