@@ -197,6 +197,25 @@ backend out
         return client_port
 
 
+class HaproxyH2(Haproxy):
+    """haproxy with HTTP/2 between its two proxies (ALPN h2 on the TLS hop): many requests
+    multiplexed on one connection, its best setup for the two-hop path. Two hops only."""
+    name = "haproxy-h2"
+
+    def start_two_hops(self, upstream_port, certs):
+        server_port, client_port = free_port(), free_port()
+        server, client = certs["server"], certs["client"]
+        self.run(server_port,
+                 f"127.0.0.1:{server_port} ssl crt {self.pem(server)} "
+                 f"ca-file {server}/root-cert.pem verify required ssl-min-ver TLSv1.3 "
+                 "alpn h2,http/1.1",
+                 f"127.0.0.1:{upstream_port}")
+        self.run(client_port, f"127.0.0.1:{client_port}",
+                 f"127.0.0.1:{server_port} ssl crt {self.pem(client)} "
+                 f"ca-file {client}/root-cert.pem verify required ssl-min-ver TLSv1.3 alpn h2")
+        return client_port
+
+
 class Mesh(Peer):
     """mesh proxies from static snapshot files. For two hops both get their certificates from
     the bench's `mesh ca`, and the client checks the server's SPIFFE identity."""

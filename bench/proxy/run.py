@@ -6,7 +6,9 @@ the origin (an nginx answering a small 200) and the load generator (wrk, one thr
 CPU 1. Each peer is measured in turn with the same load:
   one hop:  wrk -> proxy -> origin                             (plain HTTP/1.1, keep-alive)
   two hops: wrk -> client proxy =mTLS=> server proxy -> origin (TLS 1.3 with client certs from
-            the bench's own `mesh ca`; mesh also checks the server's SPIFFE identity)
+            the bench's own `mesh ca`; mesh also checks the server's SPIFFE identity, and
+            multiplexes the mTLS hop; haproxy runs twice, with HTTP/1.1 on that hop and, as
+            "haproxy-h2", with HTTP/2)
 and reported as requests/s, p50 and p99 latency and the proxies' CPU time per request (user +
 system, all their processes; steadier than requests/s when other work shares the cores),
 with the ratios mesh/haproxy and mesh/nginx.
@@ -30,7 +32,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peers import Haproxy, Mesh, Nginx, free_port, pinned  # noqa: E402
+from peers import Haproxy, HaproxyH2, Mesh, Nginx, free_port, pinned  # noqa: E402
 
 TOOLS = ("wrk", "h2load", "haproxy", "nginx", "taskset")
 
@@ -154,9 +156,12 @@ def main():
         peers = [lambda: Mesh(workdir, args.proxy_cpu, binary, ca),
                  lambda: Haproxy(workdir, args.proxy_cpu),
                  lambda: Nginx(workdir, args.proxy_cpu)]
+        # On two hops, haproxy also runs with HTTP/2 between its proxies: mesh multiplexes
+        # that hop (proxy/mux), and this is haproxy's way of doing the same.
+        two_hop_peers = peers + [lambda: HaproxyH2(workdir, args.proxy_cpu)]
         results = {}
         for scenario in ("one hop", "two hops mTLS"):
-            for make in peers:
+            for make in (peers if scenario == "one hop" else two_hop_peers):
                 peer = make()
                 try:
                     if scenario == "one hop":
@@ -192,14 +197,16 @@ def main():
 
     print(f"proxy on CPU {args.proxy_cpu}, origin and wrk on CPU {args.load_cpu}; "
           f"wrk -t1 -c{args.connections} -d{args.seconds}s")
-    print(f"{'scenario':<15}{'proxy':<9}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{'scenario':<15}{'proxy':<11}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'failed':>8}{'CPU us/req':>12}")
     for (scenario, name), r in results.items():
-        print(f"{scenario:<15}{name:<9}{r['rps']:>12.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
+        print(f"{scenario:<15}{name:<11}{r['rps']:>12.0f}{r['p50']:>9.2f}{r['p99']:>9.2f}"
               f"{r['failed']:>8}{r['us_per_req']:>12.1f}")
     for scenario in ("one hop", "two hops mTLS"):
         m = results[(scenario, "mesh")]
-        for peer in ("haproxy", "nginx"):
+        for peer in ("haproxy", "haproxy-h2", "nginx"):
+            if (scenario, peer) not in results:
+                continue
             o = results[(scenario, peer)]
             print(f"{scenario}: mesh/{peer} throughput {ratio(m['rps'], o['rps']):.2f}x, "
                   f"p99 {ratio(m['p99'], o['p99']):.2f}x, "

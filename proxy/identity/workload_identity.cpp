@@ -30,7 +30,7 @@ core::Result<std::shared_ptr<core::TlsContext>> meshContext(core::TlsRole role,
   options.trustBundle = issued.trustBundle;
   options.verifyPeer = true;  // a server demands a client certificate: mutual TLS
   options.peer.trustDomain = issued.id.trustDomain();
-  options.alpn = meshAlpnProtocols();
+  options.alpn = role == core::TlsRole::server ? meshServerAlpnProtocols() : meshAlpnProtocols();
   return core::TlsContext::create(std::move(options));
 }
 

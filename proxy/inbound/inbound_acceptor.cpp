@@ -104,6 +104,11 @@ class InboundAcceptor::Pending final : private core::StreamSink {
       route.peerPrincipal = peerId->toString().substr(std::string_view("spiffe://").size());
     }
     route.serverName = sni;
+    route.multiplexed = tls_->alpn() == kMeshMuxAlpn;
+    if (route.multiplexed && port->protocol != "http") {
+      return refuse("protocol", "a multiplexed connection for port " + std::to_string(port->port) +
+                                    ", which is " + port->protocol);
+    }
     LOG_DEBUG("inbound", peer_.toString(), ": mTLS from ",
               peerId ? peerId->toString() : std::string("?"), " for port ", port->port, " alpn \"",
               tls_->alpn(), "\"");

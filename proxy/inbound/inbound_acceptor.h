@@ -38,6 +38,7 @@ struct InboundRoute {
   std::string forwardedClientCert;  // x-forwarded-client-cert for the app; "" without mTLS
   std::string peerPrincipal;        // the peer's SPIFFE id without "spiffe://"; "" without mTLS
   std::string serverName;           // the SNI the peer sent
+  bool multiplexed = false;         // the stream carries a mux session (proxy/mux), not HTTP
 };
 
 class InboundAcceptor {

@@ -10,6 +10,10 @@ using core::Code;
 
 std::vector<std::string> meshAlpnProtocols() { return {std::string(kMeshAlpn), "http/1.1"}; }
 
+std::vector<std::string> meshServerAlpnProtocols() {
+  return {std::string(kMeshMuxAlpn), std::string(kMeshAlpn), "http/1.1"};
+}
+
 std::string istioSni(uint32_t port, std::string_view subset, std::string_view service) {
   return "outbound_." + std::to_string(port) + "_." + std::string(subset) + "_." +
          std::string(service);

@@ -29,6 +29,10 @@ namespace mesh::proxy {
 // sidecars, the second keeps a plain HTTP/1.1 TLS peer working.
 inline constexpr std::string_view kMeshAlpn = "mesh/http1.1";
 std::vector<std::string> meshAlpnProtocols();
+// Many HTTP/1.1 connections multiplexed on one (proxy/mux). Offered only by the HTTP
+// connection pools, which know how to use it; the inbound listener prefers it.
+inline constexpr std::string_view kMeshMuxAlpn = "mesh/mux1";
+std::vector<std::string> meshServerAlpnProtocols();
 
 // Istio's SNI for mesh traffic: "outbound_.<port>_.<subset>_.<service FQDN>".
 std::string istioSni(uint32_t port, std::string_view subset, std::string_view service);

@@ -37,17 +37,8 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
               });
           return startTcpSession(std::move(session));
         }
-        auto connection = std::make_unique<HttpConnection>(
-            context_, std::move(stream), peer, route.cluster, route.port,
-            [this](HttpConnection& c) {
-              auto it = http_.find(&c);
-              if (it == http_.end()) return;
-              core::deferredDelete(loop_, std::move(it->second));
-              http_.erase(it);
-            });
-        connection->setForwardedClientCert(std::move(route.forwardedClientCert));
-        connection->setPeerIdentity(std::move(route.peerPrincipal), std::move(route.serverName));
-        startHttp(std::move(connection));
+        if (route.multiplexed) return startMux(std::move(stream), peer, std::move(route));
+        startInboundHttp(std::move(stream), peer, route);
       });
   gatewayTls_ = std::make_unique<GatewayTlsAcceptor>(
       loop_, stats.registry, options.requestHeadersTimeoutMs,
@@ -199,6 +190,35 @@ void Worker::startTcpSession(std::unique_ptr<TcpProxySession> session) {
   raw->start();
 }
 
+void Worker::startInboundHttp(std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+                              const InboundRoute& route) {
+  auto connection = std::make_unique<HttpConnection>(
+      context_, std::move(stream), peer, route.cluster, route.port, [this](HttpConnection& c) {
+        auto it = http_.find(&c);
+        if (it == http_.end()) return;
+        core::deferredDelete(loop_, std::move(it->second));
+        http_.erase(it);
+      });
+  connection->setForwardedClientCert(route.forwardedClientCert);
+  connection->setPeerIdentity(route.peerPrincipal, route.serverName);
+  startHttp(std::move(connection));
+}
+
+// A calling sidecar's shared connection: each stream it opens is served as an inbound HTTP
+// connection with the route (and peer identity) of the connection that carries it.
+void Worker::startMux(std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+                      InboundRoute route) {
+  auto session = mux::Session::server(
+      loop_, std::move(stream), std::chrono::milliseconds(context_.options.idleTimeoutMs),
+      [this, peer, route = std::move(route)](std::unique_ptr<core::Stream> s) {
+        startInboundHttp(std::move(s), peer, route);
+      });
+  mux::Session* raw = session.get();
+  if (!session->isOpen()) return;
+  session->setOnClosed([this, raw] { mux_.erase(raw); });
+  mux_[raw] = std::move(session);
+}
+
 void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
   HttpConnection* raw = connection.get();
   http_[raw] = std::move(connection);
@@ -247,6 +267,7 @@ void Worker::drain() {
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
   for (auto* c : connections) c->drain();
+  for (auto& [raw, session] : mux_) session->goAway();
   context_.clusters.closeIdle();
 }
 
@@ -258,6 +279,9 @@ void Worker::stop() {
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
   for (auto* c : connections) c->closeNow();
+  std::vector<std::shared_ptr<mux::Session>> shared;
+  for (auto& [raw, session] : mux_) shared.push_back(session);
+  for (auto& session : shared) session->close();
   std::vector<TcpProxySession*> sessions;
   for (auto& [raw, owned] : tcp_) sessions.push_back(raw);
   for (auto* s : sessions) s->close();

@@ -29,6 +29,7 @@
 #include "core/metrics/registry.h"
 #include "core/model/listener.h"
 #include "proxy/capture/capture_table.h"
+#include "proxy/mux/session.h"
 #include "proxy/server/worker_context.h"
 
 namespace mesh::proxy {
@@ -66,6 +67,10 @@ class Worker {
   void onAccept(const std::string& listener, std::unique_ptr<core::TcpStream> stream);
   void runPosted();
   void startHttp(std::unique_ptr<HttpConnection> connection);
+  void startInboundHttp(std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+                        const InboundRoute& route);
+  void startMux(std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+                InboundRoute route);
   void onCaptured(const core::model::Listener& listener, const core::SocketAddress& original,
                   std::unique_ptr<core::TcpStream> stream);
   // An empty cluster with a `passthrough` address: to that address, not to a cluster.
@@ -88,6 +93,8 @@ class Worker {
   std::map<std::string, std::unique_ptr<core::TcpListener>> listeners_;
   std::map<HttpConnection*, std::unique_ptr<HttpConnection>> http_;
   std::map<TcpProxySession*, std::unique_ptr<TcpProxySession>> tcp_;
+  // Calling sidecars' shared connections (their streams are among http_).
+  std::map<mux::Session*, std::shared_ptr<mux::Session>> mux_;
   std::unique_ptr<InboundAcceptor> inbound_;  // INBOUND listeners' connections before HTTP
   std::unique_ptr<GatewayTlsAcceptor> gatewayTls_;  // TLS gateway listeners', before HTTP
   std::unique_ptr<core::Async> wake_;

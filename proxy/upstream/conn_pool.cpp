@@ -43,16 +43,106 @@ void ConnPool::connectNew() {
   auto slot = cluster_->breaker().tryAcquire(Resource::connections);
   if (!slot) return;  // at maxConnections: pending requests wait for a release
   auto connection = std::make_unique<UpstreamConnection>(loop_, cluster_, host_, std::move(slot));
+  UpstreamConnection& raw = *connection;
+  connecting_.push_back(std::move(connection));
   if (cluster_->config().tls.mode != core::model::UpstreamTls::Mode::disable) {
     UpstreamTlsTarget none;
     none.error = core::error(core::Code::unavailable, "TLS is not set up in this proxy");
-    connection->setTls(security_ ? security_->upstream(cluster_->config(), host_.config) : none);
+    auto target = security_ ? security_->upstream(cluster_->config(), host_.config) : none;
+    if (multiplexes(target)) {
+      raw.awaitStream();
+      if (session_ && session_->acceptsStreams()) return handOutStreams();
+      if (!dial_) startSession(target);
+      return;
+    }
+    raw.setTls(std::move(target));
   }
-  UpstreamConnection& raw = *connection;
-  connecting_.push_back(std::move(connection));
   // The pool outlives its connections' callbacks: it owns them and they close with it.
   raw.connect(std::chrono::milliseconds(cluster_->config().pool.connectTimeoutMs),
               [this](UpstreamConnection& c, core::Status status) { onConnected(c, status); });
+}
+
+bool ConnPool::multiplexes(const UpstreamTlsTarget& target) const {
+  return !peerDeclinedMux_ && target.error.ok() && target.context &&
+         cluster_->config().tls.mode == core::model::UpstreamTls::Mode::istio_mutual;
+}
+
+void ConnPool::startSession(const UpstreamTlsTarget& target) {
+  session_.reset();  // one that is closed or full goes on alone with its streams
+  dial_ = std::make_unique<mux::Dial>(
+      loop_, host_.address, target,
+      std::chrono::milliseconds(cluster_->config().pool.connectTimeoutMs),
+      [this](core::Status status, std::unique_ptr<core::TlsStream> tls) {
+        onDialed(status, std::move(tls));
+      });
+}
+
+std::vector<UpstreamConnection*> ConnPool::awaitingStreams() const {
+  std::vector<UpstreamConnection*> waiting;
+  for (const auto& c : connecting_)
+    if (c->awaitingStream()) waiting.push_back(c.get());
+  return waiting;
+}
+
+void ConnPool::onDialed(core::Status status, std::unique_ptr<core::TlsStream> tls) {
+  core::deferredDelete(loop_, std::move(dial_));  // we are inside its callback
+  auto keepAlive = shared_from_this();  // the callbacks below may drop the last reference
+  auto waiting = awaitingStreams();
+  if (status.ok() && tls->alpn() != kMeshMuxAlpn) {
+    // The peer serves one exchange at a time per connection: this one goes to the first
+    // waiting connection, the others dial their own.
+    peerDeclinedMux_ = true;
+    LOG_DEBUG("pool", host_.address.toString(), " does not multiplex (ALPN \"", tls->alpn(),
+              "\"): one connection per exchange");
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+      UpstreamConnection* c = waiting[i];
+      if (i == 0) {
+        c->adopt(std::move(tls));
+        onConnected(*c, {});
+        continue;
+      }
+      c->setTls(security_->upstream(cluster_->config(), host_.config));
+      c->connect(std::chrono::milliseconds(cluster_->config().pool.connectTimeoutMs),
+                 [this](UpstreamConnection& conn, core::Status s) { onConnected(conn, s); });
+    }
+    return;
+  }
+  if (!status.ok()) {
+    // Each waiting connection fails, and takes one waiting request with it, as its own
+    // connect would have.
+    for (UpstreamConnection* c : waiting) onConnected(*c, status);
+    return;
+  }
+  session_ = mux::Session::client(loop_, std::move(tls));
+  handOutStreams();
+}
+
+void ConnPool::handOutStreams() {
+  // One at a time: a connection handed out may bring a request that makes the pool open
+  // (and hand out) more.
+  for (;;) {
+    auto waiting = awaitingStreams();
+    if (waiting.empty()) return;
+    UpstreamConnection* c = waiting.front();
+    auto stream = session_ ? session_->open() : nullptr;
+    if (!stream) {
+      // Closed, or full: the rest wait for a new shared connection.
+      if (!dial_) {
+        UpstreamTlsTarget target = security_->upstream(cluster_->config(), host_.config);
+        if (!multiplexes(target)) {
+          // The certificate went away since: fail as a connect would.
+          for (UpstreamConnection* w : awaitingStreams())
+            onConnected(*w, target.error.ok() ? core::error(core::Code::unavailable, "no TLS")
+                                              : target.error);
+          return;
+        }
+        startSession(target);
+      }
+      return;
+    }
+    c->adopt(std::move(stream));
+    onConnected(*c, {});
+  }
 }
 
 std::unique_ptr<UpstreamConnection> ConnPool::takeConnecting(UpstreamConnection& connection) {

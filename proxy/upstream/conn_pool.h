@@ -4,6 +4,11 @@
 // reached and maxPendingRequests full: 503 UO). Connections come back with release(), and a
 // waiting request gets them first.
 //
+// To another sidecar (ISTIO_MUTUAL), the pool's connections are streams of one mTLS
+// connection (proxy/mux) when the peer agrees to it in ALPN: a connection then costs no
+// handshake, and the exchanges of one loop turn leave in one write. Everything above the
+// stream (keep-alive, circuit breaking, limits) is the same as with one connection each.
+//
 // Owned by the worker's cluster table through shared_ptr; a request in flight holds a
 // reference, so a config reload that drops the cluster lets the request finish.
 #pragma once
@@ -15,7 +20,10 @@
 #include <vector>
 
 #include "core/loop/loop.h"
+#include "core/tls/tls_stream.h"
 #include "proxy/mtls/transport_security.h"
+#include "proxy/mux/dial.h"
+#include "proxy/mux/session.h"
 #include "proxy/upstream/cluster_info.h"
 #include "proxy/upstream/upstream_connection.h"
 
@@ -63,6 +71,13 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
   void onConnected(UpstreamConnection& connection, core::Status status);
   void serve(std::unique_ptr<UpstreamConnection> connection);
   std::unique_ptr<UpstreamConnection> takeConnecting(UpstreamConnection& connection);
+  // Multiplexing: whether a connection to this target may be a stream, getting the shared
+  // connection up, and handing its streams to the connections waiting for one.
+  bool multiplexes(const UpstreamTlsTarget& target) const;
+  void startSession(const UpstreamTlsTarget& target);
+  void onDialed(core::Status status, std::unique_ptr<core::TlsStream> tls);
+  void handOutStreams();
+  std::vector<UpstreamConnection*> awaitingStreams() const;
 
   core::Loop& loop_;
   std::shared_ptr<const ClusterInfo> cluster_;
@@ -70,7 +85,10 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
   std::shared_ptr<const TransportSecurity> security_;
   std::list<Pending> pending_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
-  std::vector<std::unique_ptr<UpstreamConnection>> connecting_;
+  std::vector<std::unique_ptr<UpstreamConnection>> connecting_;  // some await a stream
+  std::shared_ptr<mux::Session> session_;  // the shared connection, once up
+  std::unique_ptr<mux::Dial> dial_;        // the shared connection, coming up
+  bool peerDeclinedMux_ = false;           // the peer chose HTTP/1.1: a connection each
 };
 
 }  // namespace mesh::proxy

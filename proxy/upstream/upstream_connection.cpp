@@ -69,6 +69,14 @@ void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone 
   }
 }
 
+void UpstreamConnection::adopt(std::unique_ptr<core::Stream> stream) {
+  awaitingStream_ = false;
+  tcp_ = nullptr;
+  stream_ = std::move(stream);
+  core::Status s = stream_->startReading(*this);
+  reading_ = s.ok();
+}
+
 // The idle timer is not moved on every exchange (two timer-heap operations per request on a
 // busy connection): it runs on, and when it fires early it sets itself for what is left.
 void UpstreamConnection::setIdle(std::function<void()> onDead,

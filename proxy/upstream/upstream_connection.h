@@ -62,6 +62,12 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
     tls_ = std::make_unique<UpstreamTlsTarget>(std::move(target));
   }
   void connect(std::chrono::milliseconds timeout, ConnectDone done);
+  // Instead of connect(): the pool will hand this connection a stream of a shared connection
+  // (proxy/mux) with adopt(); until then it waits.
+  void awaitStream() { awaitingStream_ = true; }
+  bool awaitingStream() const { return awaitingStream_; }
+  // Runs on `stream`, which is already connected (and secured).
+  void adopt(std::unique_ptr<core::Stream> stream);
 
   // Starts an exchange: responses go to `callbacks` until detach().
   void attach(UpstreamCallbacks& callbacks, core::http::Method method);
@@ -110,9 +116,11 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   bool reusable_ = true;
   bool tunnel_ = false;
   bool reading_ = false;
+  bool awaitingStream_ = false;
   std::unique_ptr<UpstreamTlsTarget> tls_;  // null: plain text
-  std::unique_ptr<core::Stream> stream_;     // the TCP stream, or TLS over it
-  core::TcpStream* tcp_ = nullptr;           // the TCP stream, owned through stream_
+  std::unique_ptr<core::Stream> stream_;     // the TCP stream, TLS over it, or a mux stream
+  core::TcpStream* tcp_ = nullptr;           // the TCP stream, owned through stream_; null
+                                             // for an adopted stream
   std::unique_ptr<core::Timer> connectTimer_;
   std::unique_ptr<core::Timer> idleTimer_;
   std::unique_ptr<core::http::ResponseParser> parser_;  // after stream_: destroyed first

@@ -1,7 +1,9 @@
 """Two `mesh proxy` sidecars with certificates from a real `mesh ca`: a request goes client
 sidecar -> mTLS -> server sidecar -> app; PeerAuthentication STRICT and PERMISSIVE; the
-cluster's expected identities; openssl s_client against the inbound port; and the pilot
+cluster's expected identities; concurrent exchanges sharing one multiplexed connection, and a
+peer that does not multiplex; openssl s_client against the inbound port; and the pilot
 subscription against a small pilot written here with Python's ssl module."""
+import concurrent.futures
 import http.client
 import json
 import os
@@ -151,7 +153,9 @@ class MtlsBetweenSidecars(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp()
         cls.ca = Ca(cls.dir)
-        cls.app = Upstream("reviews-app")
+        # "/slow" keeps exchanges in flight long enough to overlap.
+        cls.app = Upstream("reviews-app",
+                           lambda h: time.sleep(0.3) if h.path == "/slow" else None)
         cls.server = Sidecar(cls.ca, "reviews", server_snapshot(cls.app.port))
         cls.inbound = cls.server.port("inbound")
         cls.client = Sidecar(cls.ca, "productpage", client_snapshot(cls.inbound))
@@ -217,11 +221,60 @@ class MtlsBetweenSidecars(unittest.TestCase):
         with self.assertRaises((http.client.RemoteDisconnected, ConnectionResetError)):
             self.plain_request()
 
-    def s_client(self, *extra, data=""):
+    def test_concurrent_exchanges_share_one_connection_between_sidecars(self):
+        def call(_):
+            conn = http.client.HTTPConnection("127.0.0.1", self.outbound, timeout=10)
+            conn.request("GET", "/slow", headers={"Host": "reviews"})
+            resp = conn.getresponse()
+            body = resp.read()
+            conn.close()
+            return resp.status, body
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(call, range(16)))
+        for status, body in results:
+            self.assertEqual(status, 200, body)
+            # Each stream is served with the identity of the connection that carries it.
+            self.assertIn(f"By={SERVER_ID};URI={CLIENT_ID}", body.decode())
+        # Sixteen exchanges at once, and one mTLS connection between the sidecars.
+        self.assertEqual(established_to(self.inbound), 1)
+
+    def test_a_peer_that_does_not_multiplex_gets_a_connection_per_exchange(self):
+        # An HTTP/1.1-only peer with the server's identity: openssl s_server, which picks
+        # "mesh/http1.1" from the client's ALPN list and answers each request on a connection.
+        certs = os.path.join(self.dir, "http1-peer")
+        res = mesh("ca", "csr", "--ca", self.ca.address, "--ca-root", self.ca.root, "--token",
+                   self.ca.token(sa="reviews"), "--out", certs)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        port = free_port()
+        peer = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert",
+             os.path.join(certs, "cert-chain.pem"), "-key", os.path.join(certs, "key.pem"),
+             "-alpn", "mesh/http1.1", "-www", "-quiet"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = None
+        try:
+            deadline = time.time() + 10
+            while established_to(port, state="0A") == 0 and time.time() < deadline:
+                time.sleep(0.05)
+            client = Sidecar(self.ca, "productpage", client_snapshot(port))
+            client.wait_ready()
+            for _ in range(3):
+                resp, body = client.get("reviews", client.port("outbound"))
+                self.assertEqual(resp.status, 200, body)
+                self.assertIn(b"<HTML>", body)  # s_server's own page
+        finally:
+            if client:
+                client.stop()
+            peer.kill()
+            peer.wait()
+
+    def s_client(self, *extra, data="", alpn="mesh/http1.1"):
+        # -ign_eof waits for the server to close, which an HTTP/1.1 request makes it do.
         return subprocess.run(
             ["openssl", "s_client", "-connect", f"127.0.0.1:{self.inbound}", "-CAfile",
-             self.ca.root, "-servername", "outbound_.9080_._." + SERVICE, "-alpn",
-             "mesh/http1.1", "-ign_eof", *extra],
+             self.ca.root, "-servername", "outbound_.9080_._." + SERVICE, "-alpn", alpn,
+             *(["-ign_eof"] if alpn == "mesh/http1.1" else []), *extra],
             input=data, capture_output=True, text=True, timeout=30)
 
     def test_openssl_s_client_sees_a_handshake_that_needs_a_client_certificate(self):
@@ -241,6 +294,26 @@ class MtlsBetweenSidecars(unittest.TestCase):
         self.assertIn("ALPN protocol: mesh/http1.1", good.stdout)
         self.assertIn("reviews-app", good.stdout)
         self.assertIn(f"URI={TD}/ns/default/sa/debug", good.stdout)
+        # A calling sidecar's HTTP pool offers the multiplexed protocol first, and gets it.
+        mux = self.s_client("-cert", os.path.join(certs, "cert-chain.pem"), "-key",
+                            os.path.join(certs, "key.pem"), alpn="mesh/mux1,mesh/http1.1")
+        self.assertIn("ALPN protocol: mesh/mux1", mux.stdout)
+
+
+def established_to(port, state="01"):
+    """TCP sockets on this machine whose remote port is `port` (state 01: established), or
+    with state "0A", listening sockets on `port`, from /proc/net/tcp."""
+    count = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, st = fields[1], fields[2], fields[3]
+            if st != state:
+                continue
+            at = local if state == "0A" else remote
+            if int(at.rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
 
 
 def serial_of(pem_text):
