@@ -156,7 +156,10 @@ void Session::onError(const core::Status& status) { end(status); }
 MuxStream* Session::accept(uint32_t stream) {
   if (role_ != Role::server || stream % 2 == 0 || stream <= lastPeerId_) return nullptr;  // gone
   lastPeerId_ = stream;
-  if (goingAway_ || streams_.size() >= kMaxStreams) {
+  // A stream that crossed our GOAWAY on the wire is still served (the draining worker
+  // answers it with "connection: close"): refusing it would fail a request that a
+  // sidecar could not have known to send elsewhere.
+  if (streams_.size() >= kMaxStreams) {
     send(FrameType::reset, stream, 0);
     return nullptr;
   }

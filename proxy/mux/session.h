@@ -51,6 +51,7 @@ class Session final : public std::enable_shared_from_this<Session>,
   std::unique_ptr<core::Stream> open();
   bool acceptsStreams() const { return !closed_ && !goingAway_ && streams_.size() < kMaxStreams; }
   // Server: tells the peer to open no more streams here, and closes once the last one ends.
+  // Streams the peer opened before it heard are still served.
   void goAway();
   // Ends the transport now; every stream that has not ended sees an error.
   void close();

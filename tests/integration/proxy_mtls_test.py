@@ -24,6 +24,7 @@ import urllib.request
 from ca_test import Ca
 from meshtest import MESH, main, mesh
 from proxy_http_test import Upstream, free_port
+from proxy_load_test import AsyncUpstream, h2load_counts
 
 TD = "spiffe://cluster.local"
 CLIENT_ID = TD + "/ns/default/sa/productpage"
@@ -314,6 +315,65 @@ def established_to(port, state="01"):
             if int(at.rsplit(":", 1)[1], 16) == port:
                 count += 1
     return count
+
+
+class DrainBetweenSidecars(unittest.TestCase):
+    """A rolling restart: one of two server sidecars gets SIGTERM while h2load keeps the
+    client sidecar busy. Its shared connection drains (GOAWAY, in-flight exchanges answered
+    with "connection: close"), the client dials the other one, and no request fails."""
+
+    def test_sigterm_of_one_server_sidecar_under_load_fails_no_request(self):
+        workdir = tempfile.mkdtemp()
+        ca = Ca(workdir)
+        apps = [AsyncUpstream("a1", delay=0.02), AsyncUpstream("a2", delay=0.02)]
+        servers, client = [], None
+        try:
+            servers = [Sidecar(ca, "reviews", server_snapshot(a.port), "--drain-seconds", "5")
+                       for a in apps]
+            snap = client_snapshot(servers[0].port("inbound"))
+            snap["clusters"][0]["endpoints"] = [
+                {"address": "127.0.0.1", "port": 9080 + i, "sidecarPort": s.port("inbound"),
+                 "identity": SERVER_ID} for i, s in enumerate(servers)]
+            # What pilot gives every route: Istio's default retries.
+            snap["routeTables"][0]["virtualHosts"][0]["routes"][0]["retries"] = {
+                "attempts": 2,
+                "retryOn": "connect-failure,refused-stream,unavailable,cancelled,"
+                           "retriable-status-codes"}
+            client = Sidecar(ca, "productpage", snap)
+            for s in servers + [client]:
+                s.wait_ready()
+            load = subprocess.Popen(
+                ["h2load", "--h1", "-c", "16", "-t", "1", "-D", "4", "-H", ":authority: reviews",
+                 f"http://127.0.0.1:{client.port('outbound')}/"],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            time.sleep(1.5)
+            before = (apps[0].arrived, apps[1].arrived)
+            servers[0].proc.send_signal(signal.SIGTERM)
+            code = servers[0].proc.wait(timeout=15)
+            report, _ = load.communicate(timeout=60)
+            counts = h2load_counts(report)
+            print(f"\nh2load --h1 -c 16 for 4 s, SIGTERM to one of two server sidecars after "
+                  f"1.5 s: {counts['succeeded']} succeeded, {counts['failed']} failed, "
+                  f"{counts['errored']} errored, non-2xx "
+                  f"{counts['3xx'] + counts['4xx'] + counts['5xx']}; app a1 {apps[0].arrived} "
+                  f"({before[0]} before), a2 {apps[1].arrived} ({before[1]} before)")
+            self.assertEqual((counts["failed"], counts["errored"], counts["timeout"]), (0, 0, 0),
+                             report)
+            self.assertEqual(counts["3xx"] + counts["4xx"] + counts["5xx"], 0, report)
+            self.assertEqual(code, 0, servers[0].stderr())
+            # Both served before; after the SIGTERM the other one took the load.
+            self.assertGreater(before[0], 50)
+            self.assertGreater(before[1], 50)
+            self.assertGreater(apps[1].arrived - before[1], 200)
+        finally:
+            if client:
+                client.stop()
+            for s in servers:
+                s.stop()
+            for a in apps:
+                a.stop()
+            ca.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def serial_of(pem_text):

@@ -271,6 +271,31 @@ TEST_CASE("a server that goes away keeps its streams and takes no new ones", "[m
   CHECK_FALSE(pair.server->isOpen());
 }
 
+TEST_CASE("a stream that crossed the server's GOAWAY on the wire is still served", "[mux]") {
+  Pair pair;
+  auto first = pair.client->open();
+  REQUIRE(first->write(std::string("one"), nullptr).ok());
+  pair.runUntil([&] { return pair.accepted.size() == 1; });
+  REQUIRE(pair.accepted.size() == 1);
+  // Opened before the client hears the GOAWAY that is already on its way.
+  pair.server->goAway();
+  auto late = pair.client->open();
+  REQUIRE(late);
+  REQUIRE(late->write(std::string("late"), nullptr).ok());
+  Sink lateAtClient;
+  REQUIRE(late->startReading(lateAtClient).ok());
+  pair.runUntil([&] { return pair.accepted.size() == 2; });
+  REQUIRE(pair.accepted.size() == 2);
+  Sink lateAtServer;
+  REQUIRE(pair.accepted[1]->startReading(lateAtServer).ok());
+  pair.runUntil([&] { return lateAtServer.data == "late"; });
+  CHECK(lateAtServer.data == "late");
+  REQUIRE(pair.accepted[1]->write(std::string("served"), nullptr).ok());
+  pair.runUntil([&] { return lateAtClient.data == "served"; });
+  CHECK(lateAtClient.data == "served");
+  CHECK(lateAtClient.error.ok());
+}
+
 TEST_CASE("a server refuses streams past the limit and closes on garbage", "[mux]") {
   Pair pair;
   // Raw frames on a second connection, as a broken or hostile peer would send them.
