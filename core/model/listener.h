@@ -47,13 +47,21 @@ struct SniCertificate {
   std::string privateKeyPem;
 };
 
+// A gateway PASSTHROUGH server's route: connections whose TLS ClientHello names one of
+// `sniHosts` ("web.example.com", "*.example.com" or "*") go, still encrypted, to `cluster`.
+struct SniRoute {
+  std::vector<std::string> sniHosts;
+  std::string cluster;
+};
+
 struct Listener {
   enum class Direction { outbound, inbound, gateway };
   std::string name;
   std::string address = "127.0.0.1";
   uint32_t port = 0;  // 0: the proxy picks a free port and reports it
   Direction direction = Direction::outbound;
-  // outbound and gateway: "http" routes with routeTable; "tcp" forwards to cluster.
+  // outbound and gateway: "http" routes with routeTable; "tcp" forwards to cluster;
+  // gateway "tls" forwards TLS unopened by the client's SNI (sniRoutes, first match wins).
   std::string protocol = "http";
   std::string routeTable;
   std::string cluster;
@@ -68,6 +76,7 @@ struct Listener {
   ServerTls tls;
   std::vector<SniCertificate> sniCertificates;
   std::vector<std::string> hosts;  // gateway: hosts this server answers for
+  std::vector<SniRoute> sniRoutes;
 };
 
 }  // namespace mesh::core::model

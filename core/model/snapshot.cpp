@@ -77,6 +77,12 @@ Status checkReferences(const Snapshot& snapshot) {
     if (!listener.cluster.empty() && !clusters.count(listener.cluster)) {
       return error(Code::invalid, where + ": unknown cluster \"" + listener.cluster + "\"");
     }
+    for (const auto& route : listener.sniRoutes) {
+      if (!clusters.count(route.cluster)) {
+        return error(Code::invalid, where + ": SNI route: unknown cluster \"" + route.cluster +
+                                        "\"");
+      }
+    }
     for (const auto& port : listener.inboundPorts) {
       if (!clusters.count(port.cluster)) {
         return error(Code::invalid, where + ": inbound port " + std::to_string(port.port) +

@@ -107,7 +107,8 @@ MESH_JSON(ServerTls, mode, credentialName, serverCertificate, privateKey, caCert
           serverCertificatePem, privateKeyPem, caCertificatesPem, httpsRedirect)
 MESH_JSON(SniCertificate, hosts, serverCertificate, privateKey, serverCertificatePem,
           privateKeyPem)
+MESH_JSON(SniRoute, sniHosts, cluster)
 MESH_JSON(Listener, name, address, port, direction, protocol, routeTable, cluster, capture,
-          inboundPorts, defaultMtls, hasTls, tls, sniCertificates, hosts)
+          inboundPorts, defaultMtls, hasTls, tls, sniCertificates, hosts, sniRoutes)
 
 }  // namespace mesh::core::model

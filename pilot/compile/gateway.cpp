@@ -58,7 +58,14 @@ struct BoundServer {
   const json* server;
   std::optional<core::model::ServerTls> tls;
   bool tcp = false;  // protocol TCP: forwarded whole to one destination
+  bool passthrough = false;  // HTTPS or TLS, mode PASSTHROUGH: forwarded by SNI, encrypted
 };
+
+// Istio's default mode for an HTTPS or TLS server is PASSTHROUGH.
+bool isPassthrough(const json& server, const std::string& protocol) {
+  if (protocol != "HTTPS" && protocol != "TLS") return false;
+  return specString(specChild(server, "tls"), "mode", "PASSTHROUGH") == "PASSTHROUGH";
+}
 
 // An HTTPS server the proxy can terminate: SIMPLE or MUTUAL, with certificate files or with
 // a credentialName, a Secret in the gateway's namespace `ns` (gateway_credential.h). Another
@@ -159,14 +166,16 @@ struct GatewayBuilder {
                        [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
         std::optional<core::model::ServerTls> tls;
         bool tcp = protocol == "TCP";
-        if (protocol == "HTTPS") {
+        bool passthrough = isPassthrough(server, protocol);
+        if (protocol == "HTTPS" && !passthrough) {
           tls = terminatedTls(server, view, proxy.ns);
           if (!tls) continue;
-        } else if (protocol != "HTTP" && !tcp) {
-          continue;  // TLS passthrough and the other protocols: not served yet
+        } else if (protocol != "HTTP" && !tcp && !passthrough) {
+          continue;  // AUTO_PASSTHROUGH, ISTIO_MUTUAL and the other protocols: not served yet
         }
         std::uint32_t number = specUint(port, "number");
-        if (number != 0) byPort[number].push_back({gw, &server, std::move(tls), tcp});
+        if (number != 0)
+          byPort[number].push_back({gw, &server, std::move(tls), tcp, passthrough});
       }
     }
     for (const auto& [port, servers] : byPort) addPort(port, servers);
@@ -174,6 +183,7 @@ struct GatewayBuilder {
 
   void addPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
     if (servers.front().tcp) return addTcpPort(port, servers);
+    if (servers.front().passthrough) return addPassthroughPort(port, servers);
     Listener l;
     l.name = proxy.gatewayAddress + "_" + std::to_string(port);
     l.address = proxy.gatewayAddress;
@@ -191,7 +201,8 @@ struct GatewayBuilder {
     table.name = l.routeTable;
     std::map<std::string, std::size_t> byDomain;  // index into table.virtualHosts
     for (const auto& bound : servers) {
-      if (bound.tcp) continue;  // a TCP server on an HTTP port: Istio's conflict, first wins
+      // A TCP or PASSTHROUGH server on an HTTP port: Istio's conflict, the first wins.
+      if (bound.tcp || bound.passthrough) continue;
       if (!sameTls(bound.tls, tls)) {
         if (!sniCompatible(bound.tls, tls)) continue;
         l.sniCertificates.push_back({sniNames(*bound.server), bound.tls->serverCertificate,
@@ -278,6 +289,88 @@ struct GatewayBuilder {
     }
   }
 
+  // PASSTHROUGH servers share a listener that routes each connection by the SNI of its
+  // ClientHello: the `tls` routes of the VirtualServices bound to them, in order, each
+  // match's sniHosts narrowed to the servers' hosts, to the route's heaviest destination.
+  // Without a route the port is not opened.
+  void addPassthroughPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
+    Listener l;
+    l.name = proxy.gatewayAddress + "_" + std::to_string(port);
+    l.address = proxy.gatewayAddress;
+    l.port = port;
+    l.direction = Listener::Direction::gateway;
+    l.protocol = "tls";
+    std::vector<std::pair<std::string, std::vector<ServerHost>>> bound;  // gateway, hosts
+    for (const auto& server : servers) {
+      if (!server.passthrough) continue;
+      bound.emplace_back(server.gateway->ns + "/" + server.gateway->name,
+                         serverHosts(*server.server, server.gateway->ns));
+      for (const auto& h : sniNames(*server.server)) {
+        if (std::find(l.hosts.begin(), l.hosts.end(), h) == l.hosts.end()) l.hosts.push_back(h);
+      }
+    }
+    for (const Resource* vs : view.ofKind("VirtualService")) {
+      bool isBound = std::any_of(bound.begin(), bound.end(), [&](const auto& b) {
+        return !boundHosts(*vs, b.first, b.second).empty();
+      });
+      if (isBound) addSniRoutes(*vs, port, bound, l.sniRoutes);
+    }
+    if (!l.sniRoutes.empty()) out.listeners.push_back(std::move(l));
+  }
+
+  void addSniRoutes(const Resource& vs, std::uint32_t port,
+                    const std::vector<std::pair<std::string, std::vector<ServerHost>>>& bound,
+                    std::vector<core::model::SniRoute>& out) {
+    const auto& routes = specChild(vs.spec, "tls");
+    if (!routes.is_array()) return;
+    for (const auto& r : routes) {
+      core::model::SniRoute route;
+      for (const auto& [gatewayName, hosts] : bound) {
+        if (boundHosts(vs, gatewayName, hosts).empty()) continue;
+        if (route.cluster.empty()) {
+          route.cluster = heaviestDestination(specChild(r, "route"),
+                                              contextFor(vs, port, gatewayName));
+          if (route.cluster.empty()) break;
+        }
+        for (const auto& m : specChild(r, "match")) {
+          std::uint32_t p = specUint(m, "port");
+          auto gateways = specStrings(m, "gateways");
+          bool gatewayOk = gateways.empty() ||
+                           std::any_of(gateways.begin(), gateways.end(), [&](const auto& g) {
+                             return namesGateway(g, vs.ns, gatewayName);
+                           });
+          if ((p != 0 && p != port) || !gatewayOk) continue;
+          for (const auto& sni : specStrings(m, "sniHosts")) {
+            for (const auto& sh : hosts) {
+              if (sh.ns != "*" && sh.ns != vs.ns) continue;
+              std::string common = intersectHosts(sni, sh.host);
+              bool known = std::find(route.sniHosts.begin(), route.sniHosts.end(), common) !=
+                           route.sniHosts.end();
+              if (!common.empty() && !known) route.sniHosts.push_back(common);
+            }
+          }
+        }
+      }
+      if (!route.cluster.empty() && !route.sniHosts.empty()) out.push_back(std::move(route));
+    }
+  }
+
+  // The cluster of the heaviest destination in a `route` list; "" without one (or when its
+  // host has no cluster).
+  std::string heaviestDestination(const json& destinations, const RouteContext& ctx) {
+    if (!destinations.is_array()) return "";
+    const json* heaviest = nullptr;
+    std::uint32_t most = 0;
+    for (const auto& d : destinations) {
+      std::uint32_t weight = specUint(d, "weight", 100);
+      if (!heaviest || weight > most) {
+        heaviest = &d;
+        most = weight;
+      }
+    }
+    return heaviest ? destinationCluster(specChild(*heaviest, "destination"), ctx) : "";
+  }
+
   std::string tcpDestination(const Resource& vs, std::uint32_t port,
                              const std::string& gatewayName) {
     const auto& routes = specChild(vs.spec, "tcp");
@@ -296,18 +389,8 @@ struct GatewayBuilder {
         applies = applies || ((p == 0 || p == port) && gatewayOk);
       }
       if (!applies) continue;
-      const json& destinations = specChild(r, "route");
-      if (!destinations.is_array()) continue;
-      const json* heaviest = nullptr;
-      std::uint32_t most = 0;
-      for (const auto& d : destinations) {
-        std::uint32_t weight = specUint(d, "weight", 100);
-        if (!heaviest || weight > most) {
-          heaviest = &d;
-          most = weight;
-        }
-      }
-      if (heaviest) return destinationCluster(specChild(*heaviest, "destination"), ctx);
+      std::string cluster = heaviestDestination(specChild(r, "route"), ctx);
+      if (!cluster.empty()) return cluster;
     }
     return "";
   }

@@ -284,6 +284,20 @@ std::string formatListeners(const Json& configDump, const ProxyConfigFilter& fil
       rows.push_back({address, port, "ALL" + mtls(l, "defaultMtls"), "InboundPassthrough"});
       continue;
     }
+    const Json& sniRoutes = list(l, "sniRoutes");
+    if (!sniRoutes.empty()) {
+      // A PASSTHROUGH listener: one row per SNI route, as Istio's filter chains show.
+      for (const auto& r : sniRoutes) {
+        std::string names;
+        for (const auto& h : list(r, "sniHosts")) {
+          if (!h.is_string()) continue;
+          if (!names.empty()) names += ',';
+          names += h.get_ref<const std::string&>();
+        }
+        rows.push_back({address, port, "SNI: " + names, "Cluster: " + str(r, "cluster")});
+      }
+      continue;
+    }
     std::string match = str(l, "protocol") == "tcp" ? "ALL (tcp)" : "ALL (http)";
     if (flag(l, "capture")) match += ", captured";
     if (flag(l, "hasTls")) match += ", TLS";

@@ -3,6 +3,7 @@
 #include "core/base/log.h"
 #include "proxy/authz/attributes.h"
 #include "proxy/capture/original_dst.h"
+#include "proxy/gateway/passthrough_acceptor.h"
 #include "proxy/gateway/tls_acceptor.h"
 #include "proxy/http/http_connection.h"
 #include "proxy/inbound/inbound_acceptor.h"
@@ -29,16 +30,18 @@ Worker::Worker(unsigned index, const ProxyOptions& options, ProxyStats& stats,
         if (route.protocol == "tcp") {
           if (!tcpAllowed(peer, route)) return;  // the stream closes as it goes out of scope
           auto session = std::make_unique<TcpProxySession>(
-              context_, std::move(stream), peer, route.cluster, [this](TcpProxySession& s) {
-                auto it = tcp_.find(&s);
-                if (it == tcp_.end()) return;
-                core::deferredDelete(loop_, std::move(it->second));
-                tcp_.erase(it);
-              });
+              context_, std::move(stream), peer, route.cluster, forgetTcp());
           return startTcpSession(std::move(session));
         }
         if (route.multiplexed) return startMux(std::move(stream), peer, std::move(route));
         startInboundHttp(std::move(stream), peer, route);
+      });
+  passthrough_ = std::make_unique<PassthroughAcceptor>(
+      loop_, stats.registry, options.requestHeadersTimeoutMs,
+      [this](std::unique_ptr<core::Stream> stream, const core::SocketAddress& peer,
+             const std::string& cluster) {
+        startTcpSession(std::make_unique<TcpProxySession>(
+            context_, std::move(stream), peer, cluster, forgetTcp()));
       });
   gatewayTls_ = std::make_unique<GatewayTlsAcceptor>(
       loop_, stats.registry, options.requestHeadersTimeoutMs,
@@ -84,6 +87,11 @@ void Worker::onAccept(const std::string& name, std::unique_ptr<core::TcpStream> 
   if (!listener || context_.draining) return;  // the stream closes as it goes out of scope
   if (listener->direction == core::model::Listener::Direction::inbound) {
     inbound_->accept(*listener, std::move(stream));
+    return;
+  }
+  if (listener->protocol == "tls") {
+    // A PASSTHROUGH server: routed by the ClientHello's SNI, forwarded still encrypted.
+    passthrough_->accept(*listener, std::move(stream));
     return;
   }
   if (listener->hasTls) {
@@ -154,12 +162,7 @@ core::metrics::Counter& Worker::captureCounter(capture::CaptureDecision::Kind ki
 void Worker::startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
                       const core::SocketAddress& passthrough) {
   auto session = std::make_unique<TcpProxySession>(
-      context_, std::move(stream), cluster, [this](TcpProxySession& s) {
-        auto it = tcp_.find(&s);
-        if (it == tcp_.end()) return;
-        core::deferredDelete(loop_, std::move(it->second));
-        tcp_.erase(it);
-      });
+      context_, std::move(stream), cluster, forgetTcp());
   if (!passthrough.empty()) session->passThroughTo(passthrough);
   startTcpSession(std::move(session));
 }
@@ -182,6 +185,16 @@ bool Worker::tcpAllowed(const core::SocketAddress& peer, const InboundRoute& rou
             route.peerPrincipal.empty() ? peer.ip() : route.peerPrincipal, " by ",
             d.policy.empty() ? std::string_view("no matching ALLOW policy") : d.policy);
   return false;
+}
+
+// What a TCP proxy session calls when it closes: the worker lets go of it.
+std::function<void(TcpProxySession&)> Worker::forgetTcp() {
+  return [this](TcpProxySession& s) {
+    auto it = tcp_.find(&s);
+    if (it == tcp_.end()) return;
+    core::deferredDelete(loop_, std::move(it->second));
+    tcp_.erase(it);
+  };
 }
 
 void Worker::startTcpSession(std::unique_ptr<TcpProxySession> session) {
@@ -263,6 +276,7 @@ void Worker::drain() {
   listeners_.clear();
   inbound_->closeAll();
   gatewayTls_->closeAll();
+  passthrough_->closeAll();
   // Copy: closing an idle connection removes it from the map.
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
@@ -276,6 +290,7 @@ void Worker::stop() {
   listeners_.clear();
   inbound_->closeAll();
   gatewayTls_->closeAll();
+  passthrough_->closeAll();
   std::vector<HttpConnection*> connections;
   for (auto& [raw, owned] : http_) connections.push_back(raw);
   for (auto* c : connections) c->closeNow();

@@ -37,6 +37,7 @@ namespace mesh::proxy {
 class GatewayTlsAcceptor;
 class HttpConnection;
 class InboundAcceptor;
+class PassthroughAcceptor;
 struct InboundRoute;
 class TcpProxySession;
 
@@ -77,6 +78,7 @@ class Worker {
   void startTcp(std::unique_ptr<core::TcpStream> stream, const std::string& cluster,
                 const core::SocketAddress& passthrough);
   void startTcpSession(std::unique_ptr<TcpProxySession> session);
+  std::function<void(TcpProxySession&)> forgetTcp();
   bool tcpAllowed(const core::SocketAddress& peer, const InboundRoute& route);
   core::metrics::Counter& captureCounter(capture::CaptureDecision::Kind kind);
 
@@ -97,6 +99,7 @@ class Worker {
   std::map<mux::Session*, std::shared_ptr<mux::Session>> mux_;
   std::unique_ptr<InboundAcceptor> inbound_;  // INBOUND listeners' connections before HTTP
   std::unique_ptr<GatewayTlsAcceptor> gatewayTls_;  // TLS gateway listeners', before HTTP
+  std::unique_ptr<PassthroughAcceptor> passthrough_;  // PASSTHROUGH listeners', before TCP
   std::unique_ptr<core::Async> wake_;
   std::thread thread_;
 };

@@ -4,7 +4,8 @@ in istio-system serving a Gateway of namespace default on ports the test picks. 
 client -> gateway -> mTLS -> backend sidecar -> app, routed by the VirtualServices bound to
 the Gateway: header and weighted routes, 404 for unknown hosts, httpsRedirect, HTTPS with
 certificate files made by openssl and checked by curl (SNI between two certificates, MUTUAL
-with client certificates), a TCP server to a ServiceEntry, a bad certificate path NACKed,
+with client certificates), a TCP server to a ServiceEntry, a PASSTHROUGH server that
+routes TLS by SNI to two backends terminating it themselves, a bad certificate path NACKed,
 and a re-route after a file edit."""
 import base64
 import http.client
@@ -66,6 +67,39 @@ spec:
   - port: {{number: {secret_port}, name: https-credential, protocol: HTTPS}}
     hosts: ["web.example.com"]
     tls: {{mode: SIMPLE, credentialName: web-credential}}
+  - port: {{number: {passthrough_port}, name: tls-passthrough, protocol: TLS}}
+    hosts: ["web.example.com", "shop.example.com"]
+    tls: {{mode: PASSTHROUGH}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: tls-backends, namespace: default}}
+spec:
+  hosts: [web.tls.example.internal]
+  ports: [{{number: {web_tls}, name: tls-web, protocol: TLS}}]
+  resolution: STATIC
+  endpoints: [{{address: 127.0.0.1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {{name: shop-tls-backend, namespace: default}}
+spec:
+  hosts: [shop.tls.example.internal]
+  ports: [{{number: {shop_tls}, name: tls-shop, protocol: TLS}}]
+  resolution: STATIC
+  endpoints: [{{address: 127.0.0.1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {{name: passthrough, namespace: default}}
+spec:
+  hosts: ["web.example.com", "shop.example.com"]
+  gateways: [web-gateway]
+  tls:
+  - match: [{{port: {passthrough_port}, sniHosts: [web.example.com]}}]
+    route: [{{destination: {{host: web.tls.example.internal, port: {{number: {web_tls}}}}}}}]
+  - match: [{{port: {passthrough_port}, sniHosts: [shop.example.com]}}]
+    route: [{{destination: {{host: shop.tls.example.internal, port: {{number: {shop_tls}}}}}}}]
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -257,12 +291,28 @@ class IngressGateway(unittest.TestCase):
         cls.echo.daemon_threads = True
         threading.Thread(target=cls.echo.serve_forever, daemon=True).start()
         cls.tcp_port = free_port()
+        # Two backends that terminate TLS themselves (openssl s_server), each with a
+        # certificate of its own that the gateway does not have, behind a PASSTHROUGH server.
+        cls.passthrough_port = free_port()
+        cls.tls_backends = {}
+        for host in ("web", "shop"):
+            cert, key = path(host + "-backend-cert.pem"), path(host + "-backend-key.pem")
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj",
+                    "/CN=%s.example.com" % host, "-addext", "subjectAltName=DNS:%s.example.com" % host)
+            port = free_port()
+            server = subprocess.Popen(
+                ["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-cert", cert, "-key",
+                 key, "-www", "-quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cls.tls_backends[host] = (port, cert, server)
         write_atomically(os.path.join(cls.config, "services.yaml"), SERVICES.format(
             tcp_port=cls.tcp_port, echo_port=cls.echo.server_address[1],
             web=cls.apps["web"].port, next=cls.apps["web-next"].port, port=cls.port,
             redirect_port=cls.redirect_port, https_port=cls.https_port, cert=cls.cert,
             key=cls.key, mutual_port=cls.mutual_port, client_ca=path("client-ca.pem"),
-            shop_cert=cls.shop_cert, shop_key=cls.shop_key, secret_port=cls.secret_port))
+            shop_cert=cls.shop_cert, shop_key=cls.shop_key, secret_port=cls.secret_port,
+            passthrough_port=cls.passthrough_port, web_tls=cls.tls_backends["web"][0],
+            shop_tls=cls.tls_backends["shop"][0]))
         cls.routes = os.path.join(cls.config, "routes.yaml")
         write_atomically(cls.routes, ROUTES_WEB)
         cls.pilot = Pilot(cls.dir, cls.config)
@@ -314,6 +364,9 @@ class IngressGateway(unittest.TestCase):
             app.stop()
         cls.echo.shutdown()
         cls.echo.server_close()
+        for _, _, server in cls.tls_backends.values():
+            server.kill()
+            server.wait()
         cls.tmp.__exit__(None, None, None)
 
     def wait_for(self, check, timeout, what):
@@ -347,7 +400,8 @@ class IngressGateway(unittest.TestCase):
                           ("127.0.0.1", self.https_port, "GATEWAY"),
                           ("127.0.0.1", self.mutual_port, "GATEWAY"),
                           ("127.0.0.1", self.secret_port, "GATEWAY"),
-                          ("127.0.0.1", self.tcp_port, "GATEWAY")})
+                          ("127.0.0.1", self.tcp_port, "GATEWAY"),
+                          ("127.0.0.1", self.passthrough_port, "GATEWAY")})
 
     def curl_https(self, host, port=None, *extra, cacert=None):
         port = port or self.https_port
@@ -364,6 +418,31 @@ class IngressGateway(unittest.TestCase):
                 return s.recv(100)
         answer, _ = self.wait_for(echoed, 10, "an echo through the TCP server")
         self.assertEqual(answer, b"echo: ping")
+
+    def test_passthrough_server_forwards_tls_by_sni_to_the_backend_that_terminates_it(self):
+        # curl trusts only each backend's own certificate: a 200 means that backend, not the
+        # gateway, terminated TLS, and that the SNI picked it.
+        for host in ("web", "shop"):
+            _, cert, _ = self.tls_backends[host]
+            name = host + ".example.com"
+
+            def ok():
+                r = self.curl_https(name, self.passthrough_port, cacert=cert)
+                return r if r.returncode == 0 and r.stdout.endswith("\n200") else None
+            r, _ = self.wait_for(ok, 10, "a TLS connection to " + name + " through the gateway")
+            self.assertIn("<HTML>", r.stdout)  # s_server's own page
+        # A name no route takes, and bytes that are not TLS, are refused and counted.
+        label = 'reason="no_route"'
+        before = self.gateway.stat("mesh_proxy_gateway_passthrough_refusals_total", label)
+        r = self.curl_https("other.example.com", self.passthrough_port)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(
+            self.gateway.stat("mesh_proxy_gateway_passthrough_refusals_total", label), before + 1)
+        with socket.create_connection(("127.0.0.1", self.passthrough_port), timeout=5) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: web.example.com\r\n\r\n")
+            self.assertEqual(s.recv(100), b"")  # closed without an answer
+        self.assertGreaterEqual(
+            self.gateway.stat("mesh_proxy_gateway_passthrough_refusals_total", 'reason="not_tls"'), 1)
 
     def test_a_client_that_never_finishes_its_handshake_is_dropped(self):
         self.wait_for(lambda: self.curl_https("web.example.com").stdout.endswith("\n200"), 10,

@@ -604,3 +604,64 @@ spec:
   REQUIRE(db->endpoints.size() == 1);
   CHECK(db->endpoints[0].address == "10.0.0.9");
 }
+
+TEST_CASE("PASSTHROUGH servers route by SNI to the bound tls routes, in order",
+          "[pilot][gateway]") {
+  // Istio's "ingress gateway without TLS termination", with a second host on the port, a
+  // server whose mode is left out (PASSTHROUGH by default) and one with no route.
+  auto s = compile(R"(apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tls-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [nginx.example.com]
+    tls: {mode: PASSTHROUGH}
+  - port: {number: 443, name: tls-shop, protocol: TLS}
+    hosts: ["*.shop.example.com"]
+  - port: {number: 8443, name: tls-unrouted, protocol: TLS}
+    hosts: [nobody.example.com]
+    tls: {mode: PASSTHROUGH}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: backends, namespace: default}
+spec:
+  hosts: [nginx.example.internal, shop.example.internal]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: STATIC
+  endpoints: [{address: 10.0.0.9}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: passthrough, namespace: default}
+spec:
+  hosts: [nginx.example.com, "*.shop.example.com"]
+  gateways: [tls-gateway]
+  tls:
+  - match: [{port: 443, sniHosts: [nginx.example.com, other.example.com]}]
+    route: [{destination: {host: nginx.example.internal, port: {number: 443}}}]
+  - match: [{port: 443, sniHosts: ["*.example.com"]}]
+    route:
+    - {destination: {host: nginx.example.internal, port: {number: 443}}, weight: 10}
+    - {destination: {host: shop.example.internal, port: {number: 443}}, weight: 90}
+  - match: [{port: 9999, sniHosts: [nginx.example.com]}]
+    route: [{destination: {host: shop.example.internal, port: {number: 443}}}]
+)");
+  // 8443 has no route for its host: it is not opened.
+  REQUIRE(s.listeners.size() == 1);
+  const Listener& l = s.listeners[0];
+  CHECK(l.port == 443);
+  CHECK(l.protocol == "tls");
+  CHECK(l.direction == Listener::Direction::gateway);
+  CHECK_FALSE(l.hasTls);
+  REQUIRE(l.sniRoutes.size() == 2);
+  // Narrowed to the servers' hosts: other.example.com is no server's.
+  CHECK(l.sniRoutes[0].sniHosts == std::vector<std::string>{"nginx.example.com"});
+  CHECK(l.sniRoutes[0].cluster == "outbound|443||nginx.example.internal");
+  CHECK(l.sniRoutes[1].sniHosts ==
+        std::vector<std::string>{"nginx.example.com", "*.shop.example.com"});
+  CHECK(l.sniRoutes[1].cluster == "outbound|443||shop.example.internal");
+  CHECK(s.findCluster("outbound|443||shop.example.internal"));
+}

@@ -218,3 +218,15 @@ TEST_CASE("proxy-config: types by name, pages of the wrong shape give empty tabl
   }
   CHECK(mesh::pilot::parseAdminClusters("::\n::::\na::b\n\n").empty());
 }
+
+TEST_CASE("proxy-config listener: a PASSTHROUGH listener shows one row per SNI route") {
+  const json dump = json::parse(R"({"listeners": [{"name": "0.0.0.0_443", "address": "0.0.0.0",
+    "port": 443, "direction": "GATEWAY", "protocol": "tls", "sniRoutes": [
+      {"sniHosts": ["web.example.com", "*.shop.example.com"], "cluster": "outbound|443||web"},
+      {"sniHosts": ["api.example.com"], "cluster": "outbound|8443||api"}]}]})");
+  std::string rows = mesh::pilot::formatListeners(dump, {});
+  CHECK(rows.find("SNI: web.example.com,*.shop.example.com   Cluster: outbound|443||web\n") !=
+        std::string::npos);
+  CHECK(rows.find("SNI: api.example.com") != std::string::npos);
+  CHECK(rows.find("Cluster: outbound|8443||api\n") != std::string::npos);
+}
