@@ -95,7 +95,7 @@ class PassthroughAcceptor::Pending final : private core::StreamSink {
 
   void done() {
     timer_.stop();
-    owner_.finish(*this);
+    owner_.pending_.finish(*this);
   }
 
   PassthroughAcceptor& owner_;
@@ -114,31 +114,19 @@ PassthroughAcceptor::PassthroughAcceptor(core::Loop& loop, core::metrics::Regist
                                  "forwarding, by reason",
                                  {"reason"})),
       timeoutMs_(timeoutMs),
-      ready_(std::move(ready)) {}
+      ready_(std::move(ready)),
+      pending_(loop) {}
 
-PassthroughAcceptor::~PassthroughAcceptor() { closeAll(); }
+PassthroughAcceptor::~PassthroughAcceptor() = default;
+
+void PassthroughAcceptor::closeAll() { pending_.closeAll(); }
 
 void PassthroughAcceptor::accept(const core::model::Listener& listener,
                                  std::unique_ptr<core::TcpStream> stream) {
   auto pending = std::make_unique<Pending>(*this, listener, std::move(stream));
-  Pending* raw = pending.get();
-  pending_[raw] = std::move(pending);
-  raw->start();
+  pending_.add(std::move(pending)).start();
 }
 
-void PassthroughAcceptor::finish(Pending& pending) {
-  auto it = pending_.find(&pending);
-  if (it == pending_.end()) return;
-  core::deferredDelete(loop_, std::move(it->second));
-  pending_.erase(it);
-}
 
-void PassthroughAcceptor::closeAll() {
-  for (auto& [raw, owned] : pending_) {
-    raw->close();
-    core::deferredDelete(loop_, std::move(owned));
-  }
-  pending_.clear();
-}
 
 }  // namespace mesh::proxy

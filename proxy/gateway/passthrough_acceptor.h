@@ -11,7 +11,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +20,7 @@
 #include "core/loop/tcp.h"
 #include "core/metrics/registry.h"
 #include "core/model/listener.h"
+#include "proxy/server/pending_connections.h"
 
 namespace mesh::proxy {
 
@@ -48,13 +48,12 @@ class PassthroughAcceptor {
  private:
   class Pending;
   friend class Pending;
-  void finish(Pending& pending);
 
   core::Loop& loop_;
   core::metrics::Family<core::metrics::Counter>& refusals_;
   uint32_t timeoutMs_;
   Ready ready_;
-  std::map<Pending*, std::unique_ptr<Pending>> pending_;
+  PendingConnections<Pending> pending_;
 };
 
 }  // namespace mesh::proxy

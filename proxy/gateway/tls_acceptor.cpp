@@ -57,7 +57,7 @@ class GatewayTlsAcceptor::Pending final {
 
   void done() {
     timer_.stop();
-    owner_.finish(*this);
+    owner_.pending_.finish(*this);
   }
 
   GatewayTlsAcceptor& owner_;
@@ -77,32 +77,20 @@ GatewayTlsAcceptor::GatewayTlsAcceptor(core::Loop& loop, core::metrics::Registry
                                  "by reason",
                                  {"reason"})),
       handshakeTimeoutMs_(handshakeTimeoutMs),
-      ready_(std::move(ready)) {}
+      ready_(std::move(ready)),
+      pending_(loop) {}
 
-GatewayTlsAcceptor::~GatewayTlsAcceptor() { closeAll(); }
+GatewayTlsAcceptor::~GatewayTlsAcceptor() = default;
+
+void GatewayTlsAcceptor::closeAll() { pending_.closeAll(); }
 
 void GatewayTlsAcceptor::accept(const core::model::Listener& listener,
                                 std::shared_ptr<core::TlsContext> context,
                                 std::unique_ptr<core::TcpStream> stream) {
   auto pending = std::make_unique<Pending>(*this, listener, std::move(context), std::move(stream));
-  Pending* raw = pending.get();
-  pending_[raw] = std::move(pending);
-  raw->start();
+  pending_.add(std::move(pending)).start();
 }
 
-void GatewayTlsAcceptor::finish(Pending& pending) {
-  auto it = pending_.find(&pending);
-  if (it == pending_.end()) return;
-  core::deferredDelete(loop_, std::move(it->second));
-  pending_.erase(it);
-}
 
-void GatewayTlsAcceptor::closeAll() {
-  for (auto& [raw, owned] : pending_) {
-    raw->close();
-    core::deferredDelete(loop_, std::move(owned));
-  }
-  pending_.clear();
-}
 
 }  // namespace mesh::proxy

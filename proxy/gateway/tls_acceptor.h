@@ -8,7 +8,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -17,6 +16,7 @@
 #include "core/loop/tcp.h"
 #include "core/metrics/registry.h"
 #include "core/model/listener.h"
+#include "proxy/server/pending_connections.h"
 #include "core/tls/context.h"
 
 namespace mesh::proxy {
@@ -43,13 +43,12 @@ class GatewayTlsAcceptor {
  private:
   class Pending;
   friend class Pending;
-  void finish(Pending& pending);
 
   core::Loop& loop_;
   core::metrics::Family<core::metrics::Counter>& failures_;
   uint32_t handshakeTimeoutMs_;
   Ready ready_;
-  std::map<Pending*, std::unique_ptr<Pending>> pending_;
+  PendingConnections<Pending> pending_;
 };
 
 }  // namespace mesh::proxy

@@ -158,7 +158,7 @@ class InboundAcceptor::Pending final : private core::StreamSink {
 
   void done() {
     timer_.stop();
-    owner_.finish(*this);
+    owner_.pending_.finish(*this);
   }
 
   InboundAcceptor& owner_;
@@ -178,32 +178,20 @@ InboundAcceptor::InboundAcceptor(core::Loop& loop, core::metrics::Registry& regi
                                  "Inbound connections refused before HTTP, by reason", {"reason"})),
       security_(std::move(security)),
       handshakeTimeoutMs_(handshakeTimeoutMs),
-      ready_(std::move(ready)) {}
+      ready_(std::move(ready)),
+      pending_(loop) {}
 
-InboundAcceptor::~InboundAcceptor() { closeAll(); }
+InboundAcceptor::~InboundAcceptor() = default;
+
+void InboundAcceptor::closeAll() { pending_.closeAll(); }
 
 void InboundAcceptor::accept(const core::model::Listener& listener,
                              std::unique_ptr<core::TcpStream> stream) {
   auto pending = std::make_unique<Pending>(*this, listener, std::move(stream));
-  Pending* raw = pending.get();
-  pending_[raw] = std::move(pending);
-  raw->start();
+  pending_.add(std::move(pending)).start();
 }
 
-void InboundAcceptor::finish(Pending& pending) {
-  auto it = pending_.find(&pending);
-  if (it == pending_.end()) return;
-  core::deferredDelete(loop_, std::move(it->second));
-  pending_.erase(it);
-}
 
-void InboundAcceptor::closeAll() {
-  for (auto& [raw, owned] : pending_) {
-    raw->close();
-    core::deferredDelete(loop_, std::move(owned));
-  }
-  pending_.clear();
-}
 
 core::metrics::Counter& InboundAcceptor::refusal(const std::string& reason) {
   return refusals_.series({reason});

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -26,6 +25,7 @@
 #include "core/loop/tcp.h"
 #include "core/metrics/registry.h"
 #include "core/model/listener.h"
+#include "proxy/server/pending_connections.h"
 #include "proxy/mtls/transport_security.h"
 
 namespace mesh::proxy {
@@ -62,7 +62,6 @@ class InboundAcceptor {
  private:
   class Pending;
   friend class Pending;
-  void finish(Pending& pending);
   core::metrics::Counter& refusal(const std::string& reason);
 
   core::Loop& loop_;
@@ -70,7 +69,7 @@ class InboundAcceptor {
   std::shared_ptr<const TransportSecurity> security_;
   uint32_t handshakeTimeoutMs_;
   Ready ready_;
-  std::map<Pending*, std::unique_ptr<Pending>> pending_;
+  PendingConnections<Pending> pending_;
 };
 
 }  // namespace mesh::proxy
