@@ -181,15 +181,21 @@ struct GatewayBuilder {
     for (const auto& [port, servers] : byPort) addPort(port, servers);
   }
 
-  void addPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
-    if (servers.front().tcp) return addTcpPort(port, servers);
-    if (servers.front().passthrough) return addPassthroughPort(port, servers);
+  // The gateway's listener on `port`, named as Istio names it ("<address>_<port>").
+  Listener gatewayListener(std::uint32_t port, const char* protocol) const {
     Listener l;
     l.name = proxy.gatewayAddress + "_" + std::to_string(port);
     l.address = proxy.gatewayAddress;
     l.port = port;
     l.direction = Listener::Direction::gateway;
-    l.protocol = "http";
+    l.protocol = protocol;
+    return l;
+  }
+
+  void addPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
+    if (servers.front().tcp) return addTcpPort(port, servers);
+    if (servers.front().passthrough) return addPassthroughPort(port, servers);
+    Listener l = gatewayListener(port, "http");
     // The first server's TLS settings are the listener's. Another server on the port with its
     // own certificate gets it presented to clients asking for its hosts (SNI); one that would
     // verify clients differently, or terminate no TLS at all, is left out.
@@ -275,12 +281,7 @@ struct GatewayBuilder {
         if (boundHosts(*vs, gatewayName, hosts).empty()) continue;
         std::string cluster = tcpDestination(*vs, port, gatewayName);
         if (cluster.empty()) continue;
-        Listener l;
-        l.name = proxy.gatewayAddress + "_" + std::to_string(port);
-        l.address = proxy.gatewayAddress;
-        l.port = port;
-        l.direction = Listener::Direction::gateway;
-        l.protocol = "tcp";
+        Listener l = gatewayListener(port, "tcp");
         l.cluster = cluster;
         l.hosts = specStrings(*bound.server, "hosts");
         out.listeners.push_back(std::move(l));
@@ -294,12 +295,7 @@ struct GatewayBuilder {
   // match's sniHosts narrowed to the servers' hosts, to the route's heaviest destination.
   // Without a route the port is not opened.
   void addPassthroughPort(std::uint32_t port, const std::vector<BoundServer>& servers) {
-    Listener l;
-    l.name = proxy.gatewayAddress + "_" + std::to_string(port);
-    l.address = proxy.gatewayAddress;
-    l.port = port;
-    l.direction = Listener::Direction::gateway;
-    l.protocol = "tls";
+    Listener l = gatewayListener(port, "tls");
     std::vector<std::pair<std::string, std::vector<ServerHost>>> bound;  // gateway, hosts
     for (const auto& server : servers) {
       if (!server.passthrough) continue;
