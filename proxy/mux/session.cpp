@@ -32,11 +32,19 @@ Session::~Session() {
 }
 
 std::unique_ptr<core::Stream> Session::open() {
-  if (role_ != Role::client || !acceptsStreams() || nextId_ > 0x7fffffff) return nullptr;
-  auto stream = std::make_unique<MuxStream>(shared_from_this(), nextId_);
-  streams_[nextId_] = stream.get();
-  nextId_ += 2;
+  if (role_ != Role::client || !acceptsStreams()) return nullptr;
+  if (nextId_ + 2 * unnumbered_.size() > 0x7fffffff) return nullptr;  // ids used up
+  auto stream = std::make_unique<MuxStream>(shared_from_this(), 0);
+  unnumbered_.insert(stream.get());
   return stream;
+}
+
+uint32_t Session::number(MuxStream& stream) {
+  unnumbered_.erase(&stream);
+  uint32_t id = nextId_;
+  nextId_ += 2;
+  streams_[id] = &stream;
+  return id;
 }
 
 void Session::goAway() {
@@ -61,6 +69,12 @@ void Session::end(const core::Status& why) {
   for (const auto& [id, stream] : streams_) ids.push_back(id);
   for (uint32_t id : ids)
     if (MuxStream* stream = find(id)) stream->sessionEnded(why);
+  // Streams that never sent; taken one at a time, since a callback may destroy others.
+  while (!unnumbered_.empty()) {
+    MuxStream* stream = *unnumbered_.begin();
+    unnumbered_.erase(unnumbered_.begin());
+    stream->sessionEnded(why);
+  }
   if (auto onClosed = std::move(onClosed_)) onClosed();
 }
 
@@ -69,20 +83,24 @@ MuxStream* Session::find(uint32_t stream) const {
   return it == streams_.end() ? nullptr : it->second;
 }
 
-void Session::forget(uint32_t stream) {
-  streams_.erase(stream);
-  if (streams_.empty() && !closed_) {
+void Session::forget(MuxStream& stream) {
+  if (stream.id() == 0) {
+    unnumbered_.erase(&stream);
+  } else {
+    streams_.erase(stream.id());
+  }
+  if (streamCount() == 0 && !closed_) {
     scheduleFlush();  // a client session with no stream, or a server going away, closes there
     if (idleTimer_) idleCheck();
   }
 }
 
 void Session::idleCheck() {
-  if (!streams_.empty() || closed_) return;
+  if (streamCount() != 0 || closed_) return;
   // A weak reference: the timer must not keep an abandoned session alive.
   idleTimer_->start(idleTimeout_, [weak = weak_from_this()] {
     auto self = weak.lock();
-    if (self && self->streams_.empty()) {
+    if (self && self->streamCount() == 0) {
       LOG_DEBUG("mux", "closing a connection that carried no stream for ",
                 self->idleTimeout_.count(), " ms");
       self->close();
@@ -138,7 +156,7 @@ void Session::run() {
       if (find(c.stream)) c.done({});
     }
   }
-  if (streams_.empty() && (role_ == Role::client || goingAway_)) close();
+  if (streamCount() == 0 && (role_ == Role::client || goingAway_)) close();
 }
 
 void Session::onData(core::ByteView data) {

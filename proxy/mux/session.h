@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/loop/loop.h"
@@ -49,14 +50,14 @@ class Session final : public std::enable_shared_from_this<Session>,
   // Client: a new stream, or null when this session takes no more (closed, told to go away,
   // or at kMaxStreams): the caller dials another.
   std::unique_ptr<core::Stream> open();
-  bool acceptsStreams() const { return !closed_ && !goingAway_ && streams_.size() < kMaxStreams; }
+  bool acceptsStreams() const { return !closed_ && !goingAway_ && streamCount() < kMaxStreams; }
   // Server: tells the peer to open no more streams here, and closes once the last one ends.
   // Streams the peer opened before it heard are still served.
   void goAway();
   // Ends the transport now; every stream that has not ended sees an error.
   void close();
   bool isOpen() const { return !closed_; }
-  std::size_t streamCount() const { return streams_.size(); }
+  std::size_t streamCount() const { return streams_.size() + unnumbered_.size(); }
   // Runs once, when the transport closes.
   void setOnClosed(std::function<void()> onClosed) { onClosed_ = std::move(onClosed); }
 
@@ -69,7 +70,10 @@ class Session final : public std::enable_shared_from_this<Session>,
   // `done` runs once the frames queued so far are written (if the stream is still there).
   void whenWritten(uint32_t stream, core::DoneCallback done);
   std::size_t transportBacklog() const;
-  void forget(uint32_t stream);
+  // A client stream's id, given when it first sends: ids then reach the peer in the order
+  // they grow, whichever stream was opened first.
+  uint32_t number(MuxStream& stream);
+  void forget(MuxStream& stream);
 
   // StreamSink (the transport).
   void onData(core::ByteView data) override;
@@ -95,6 +99,7 @@ class Session final : public std::enable_shared_from_this<Session>,
   std::function<void()> onClosed_;
   FrameDecoder decoder_;
   std::unordered_map<uint32_t, MuxStream*> streams_;
+  std::unordered_set<MuxStream*> unnumbered_;  // client streams that have sent nothing yet
   uint32_t nextId_ = 1;      // client: the next stream id
   uint32_t lastPeerId_ = 0;  // server: the highest id the peer opened
   bool goingAway_ = false;

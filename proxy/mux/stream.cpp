@@ -108,6 +108,7 @@ void MuxStream::send(std::string_view bytes) {
 
 core::Status MuxStream::write(std::span<const core::ByteView> chunks, core::DoneCallback done) {
   if (core::Status s = writable(); !s.ok()) return s;
+  if (id_ == 0) id_ = session_->number(*this);
   for (const auto& chunk : chunks) send({chunk.data(), chunk.size()});
   if (held_.empty()) {
     session_->whenWritten(id_, std::move(done));
@@ -155,6 +156,7 @@ void MuxStream::release() {
 
 core::Status MuxStream::shutdown(core::DoneCallback done) {
   if (core::Status s = writable(); !s.ok()) return s;
+  if (id_ == 0) id_ = session_->number(*this);
   shutdown_ = true;
   shutdownDone_ = std::move(done);
   release();
@@ -166,12 +168,13 @@ void MuxStream::close() {
   closed_ = true;
   reading_ = false;
   sink_ = nullptr;
-  if (!finSent_ && session_->isOpen()) session_->send(FrameType::fin, id_);
+  // A stream that never sent anything has no id, and nothing to tell the peer.
+  if (!finSent_ && id_ != 0 && session_->isOpen()) session_->send(FrameType::fin, id_);
   finSent_ = true;
   held_.clear();
   heldDone_.clear();
   shutdownDone_ = nullptr;
-  session_->forget(id_);
+  session_->forget(*this);
 }
 
 bool MuxStream::isOpen() const { return !closed_ && error_.ok() && session_->isOpen(); }

@@ -35,6 +35,7 @@ class MuxStream final : public core::Stream {
   void close() override;
   bool isOpen() const override;
 
+  // 0 for a client stream that has not sent yet (session.h, number()).
   uint32_t id() const { return id_; }
 
  private:

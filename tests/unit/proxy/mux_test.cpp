@@ -205,6 +205,31 @@ TEST_CASE("streams of one mux connection carry their own bytes and ends", "[mux]
   CHECK(pair.client->isOpen());
 }
 
+TEST_CASE("a stream opened early and used late still reaches the peer", "[mux]") {
+  // A pool may open a stream, park it idle, and send on a later one first.
+  Pair pair;
+  auto early = pair.client->open();
+  auto late = pair.client->open();
+  REQUIRE(late->write(std::string("second opened, first sent"), nullptr).ok());
+  pair.runUntil([&] { return pair.accepted.size() == 1; });
+  REQUIRE(early->write(std::string("first opened, second sent"), nullptr).ok());
+  pair.runUntil([&] { return pair.accepted.size() == 2; });
+  REQUIRE(pair.accepted.size() == 2);
+  Sink a, b;
+  REQUIRE(pair.accepted[0]->startReading(a).ok());
+  REQUIRE(pair.accepted[1]->startReading(b).ok());
+  pair.runUntil([&] { return !b.data.empty(); });
+  CHECK(a.data == "second opened, first sent");
+  CHECK(b.data == "first opened, second sent");
+  // One never used is forgotten without a word to the peer.
+  auto unused = pair.client->open();
+  CHECK(pair.client->streamCount() == 3);
+  unused.reset();
+  CHECK(pair.client->streamCount() == 2);
+  for (int i = 0; i < 20; ++i) pair.loop.runNoWait();
+  CHECK(pair.accepted.size() == 2);
+}
+
 TEST_CASE("a stream whose reader stops holds back only its own bytes", "[mux]") {
   Pair pair;
   auto slow = pair.client->open();
