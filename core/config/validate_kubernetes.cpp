@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "core/base/base64.h"
+
 namespace mesh::core::config::detail {
 namespace {
 
@@ -68,14 +70,7 @@ namespace {
 Check base64() {
   return [](Context& c, const json& v, const FieldPath& p) {
     if (!v.is_string()) return c.error(p, "must be a base64 string");
-    const auto& s = v.get_ref<const std::string&>();
-    auto isAlphabet = [](char ch) {
-      return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-             ch == '+' || ch == '/';
-    };
-    std::size_t padding = s.ends_with("==") ? 2 : s.ends_with('=') ? 1 : 0;
-    bool ok = s.size() % 4 == 0 &&
-              std::all_of(s.begin(), s.end() - static_cast<std::ptrdiff_t>(padding), isAlphabet);
+    bool ok = core::decodeBase64(v.get_ref<const std::string&>()).has_value();
     if (!ok) c.error(p, "must be base64 (standard alphabet, padded to a multiple of 4)");
   };
 }
