@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 import unittest
 
 from mesh_up import MeshUp
@@ -379,6 +380,29 @@ spec:
 """
 
 
+def convergence_report(mesh, depth):
+    """What a failed hop from svc<depth> to svc<depth+1> needs to be understood: what the
+    calling sidecar has for the next service's cluster, and what pilot says it sent."""
+    caller, callee = "svc%d-v1-0" % depth, "svc%d" % (depth + 1)
+    lines = []
+    try:
+        admin = mesh.pods[caller]["admin"]
+        with urllib.request.urlopen("http://127.0.0.1:%d/config_dump" % admin, timeout=5) as r:
+            dump = json.loads(r.read())
+        lines.append("%s has version %s" % (caller, dump.get("version")))
+        for c in dump.get("clusters", []):
+            if callee + "." in c.get("name", ""):
+                lines.append("  %s endpoints %s" % (c["name"], c.get("endpoints")))
+        with urllib.request.urlopen("http://%s/debug/syncz" % mesh.info["monitor"],
+                                    timeout=5) as r:
+            for p in json.loads(r.read()):
+                if p["proxy"].startswith((caller, callee + "-")):
+                    lines.append("pilot: %s" % p)
+    except (OSError, ValueError, KeyError) as e:
+        lines.append("(no report: %r)" % e)
+    return "\n".join(lines)
+
+
 class FiftyWorkloads(unittest.TestCase):
     @unittest.skipIf(os.environ.get("MESH_SANITIZED") == "1",
                      "a scale figure: 102 sanitizer-instrumented processes measure the sanitizer")
@@ -404,7 +428,9 @@ class FiftyWorkloads(unittest.TestCase):
                 answer, depth = json.loads(body), 0
                 while answer["calls"] and depth < 49:
                     call = answer["calls"][0]
-                    self.assertEqual(call.get("status"), 200, call)
+                    if call.get("status") != 200:
+                        brief = {k: call.get(k) for k in ("url", "status", "body")}
+                        self.fail("%r\n%s" % (brief, convergence_report(mesh, depth)))
                     self.assertIn("answer", call, call)
                     self.assertEqual(call["answer"]["peer"], SA("default", "svc%d" % depth))
                     answer, depth = call["answer"], depth + 1
