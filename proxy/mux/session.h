@@ -47,8 +47,8 @@ class Session final : public std::enable_shared_from_this<Session>,
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Client: a new stream, or null when this session takes no more (closed, told to go away,
-  // or at kMaxStreams): the caller dials another.
+  // Client: a new stream, or null when this session takes no more (closed, draining after a
+  // GOAWAY from the peer, or at kMaxStreams): the caller dials another.
   std::unique_ptr<core::Stream> open();
   bool acceptsStreams() const { return !closed_ && !goingAway_ && streamCount() < kMaxStreams; }
   // Server: tells the peer to open no more streams here, and closes once the last one ends.
