@@ -86,6 +86,8 @@ class HeaderMap {
 
   // Bytes of the lines as serialised: "name: value\r\n" each.
   size_t serializedSize() const;
+  // Heap bytes the map holds on to, kept by clear().
+  size_t capacityBytes() const { return entries_.capacity() * sizeof(Entry) + arena_.capacity(); }
 
   static bool nameEquals(std::string_view a, std::string_view b) {
     return equalsIgnoreCase(a, b);
@@ -95,5 +97,7 @@ class HeaderMap {
   std::vector<Entry> entries_;
   Arena arena_;
 };
+
+inline size_t capacityBytes(const HeaderMap& map) { return map.capacityBytes(); }
 
 }  // namespace mesh::core::http

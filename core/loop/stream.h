@@ -51,6 +51,13 @@ class Stream {
   virtual Status write(std::span<const ByteView> chunks, DoneCallback done) = 0;
   // Same for one buffer the stream keeps until it is written.
   virtual Status write(std::string data, DoneCallback done) = 0;
+  // Same, but what the stream cannot hand on at once it copies: the caller's buffers are free
+  // again when this returns, so one buffer can serve write after write.
+  virtual Status writeCopy(std::span<const ByteView> chunks, DoneCallback done) {
+    std::string data;
+    for (const auto& c : chunks) data.append(c.data(), c.size());
+    return write(std::move(data), std::move(done));
+  }
   // Bytes accepted by write() and not yet handed to the kernel: stop producing when this
   // grows past a limit, resume from a write's `done`.
   virtual std::size_t writeQueueSize() const = 0;

@@ -144,6 +144,17 @@ void UvStream<H>::runCompleted() {
 // socket does not take becomes a libuv write request.
 template <typename H>
 Status UvStream<H>::write(std::span<const ByteView> chunks, DoneCallback done) {
+  return writeChunks(chunks, std::move(done), /*copyRest=*/false);
+}
+
+template <typename H>
+Status UvStream<H>::writeCopy(std::span<const ByteView> chunks, DoneCallback done) {
+  return writeChunks(chunks, std::move(done), /*copyRest=*/true);
+}
+
+template <typename H>
+Status UvStream<H>::writeChunks(std::span<const ByteView> chunks, DoneCallback done,
+                                bool copyRest) {
   if (!handle_) return closedError("write");
   std::size_t total = 0;
   for (const auto& c : chunks) total += c.size();
@@ -166,6 +177,11 @@ Status UvStream<H>::write(std::span<const ByteView> chunks, DoneCallback done) {
   }
   auto request = std::make_unique<WriteRequest>();
   request->done = std::move(done);
+  if (copyRest) {
+    request->owned.reserve(total - static_cast<std::size_t>(n));
+    for (const auto& c : rest) request->owned.append(c.data(), c.size());
+    rest.assign(1, ByteView(request->owned));
+  }
   return submit(std::move(request), rest);
 }
 

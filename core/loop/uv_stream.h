@@ -28,6 +28,7 @@ class UvStream : public Stream {
   void stopReading() override;
   Status write(std::span<const ByteView> chunks, DoneCallback done) override;
   Status write(std::string data, DoneCallback done) override;
+  Status writeCopy(std::span<const ByteView> chunks, DoneCallback done) override;
   std::size_t writeQueueSize() const override;
   Status shutdown(DoneCallback done) override;
   void close() override;
@@ -54,6 +55,8 @@ class UvStream : public Stream {
   static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void onWritten(uv_write_t* req, int status);
   Status submit(std::unique_ptr<WriteRequest> request, std::span<const ByteView> chunks);
+  // write() and writeCopy(): what the socket does not take at once is borrowed, or copied.
+  Status writeChunks(std::span<const ByteView> chunks, DoneCallback done, bool copyRest);
   // Writes what the socket takes now, when nothing is queued before it (uv_try_write: no
   // request, no completion pass through the poller). Returns the bytes written, or a libuv
   // error other than EAGAIN.

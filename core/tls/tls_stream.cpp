@@ -254,6 +254,18 @@ Status TlsStream::write(std::string data, DoneCallback done) {
   return flushOutput(std::move(done));
 }
 
+// Once the handshake is done one buffer is encrypted at once, with no copy of the plaintext.
+// Several are joined first (one record rather than one each), and before the handshake they
+// wait like any write.
+Status TlsStream::writeCopy(std::span<const ByteView> chunks, DoneCallback done) {
+  if (chunks.size() != 1 || !isOpen() || shutDown_ || !session_->handshakeDone() ||
+      session_->state() == TlsSession::State::failed) {
+    return Stream::writeCopy(chunks, std::move(done));
+  }
+  if (Status s = session_->send({chunks[0].data(), chunks[0].size()}); !s) return s;
+  return flushOutput(std::move(done));
+}
+
 std::size_t TlsStream::writeQueueSize() const {
   return pendingBytes_ + (transport_ ? transport_->writeQueueSize() : 0);
 }

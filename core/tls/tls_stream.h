@@ -68,6 +68,7 @@ class TlsStream final : public Stream, private StreamSink {
   void stopReading() override;
   Status write(std::span<const ByteView> chunks, DoneCallback done) override;
   Status write(std::string data, DoneCallback done) override;
+  Status writeCopy(std::span<const ByteView> chunks, DoneCallback done) override;
   std::size_t writeQueueSize() const override;
   // Sends close_notify after the queued writes, then half-closes the transport.
   Status shutdown(DoneCallback done) override;

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/thread_cached.h"
 #include "core/http/header_map.h"
 #include "proxy/http/filter.h"
 #include "proxy/http/request_state.h"
@@ -28,7 +29,8 @@ namespace mesh::proxy {
 class HttpConnection;
 class RouterFilter;
 
-class ActiveRequest {
+// One per request: its memory comes from a per-thread cache (core/base/thread_cached.h).
+class ActiveRequest : public core::ThreadCached<ActiveRequest> {
  public:
   ActiveRequest(HttpConnection& connection, WorkerContext& worker, RequestState state,
                 std::shared_ptr<const RuntimeConfig> config, const std::string& routeTable);

@@ -5,6 +5,7 @@
 #include "core/http/serializer.h"
 #include "proxy/http/active_request.h"
 #include "proxy/http/response_flags.h"
+#include "proxy/http/spare_buffers.h"
 
 namespace mesh::proxy {
 
@@ -87,14 +88,22 @@ void HttpConnection::drain() {
 
 void HttpConnection::write(std::string data) {
   if (closed_) return;
-  core::Status s = stream_->write(std::move(data), [this](core::Status status) {
-    if (!status.ok()) {
-      closeNow();
-      return;
-    }
-    if (active_) active_->onDownstreamWritable();
-  });
-  if (!s.ok()) closeNow();
+  if (!stream_->write(std::move(data), [this](core::Status s) { onWritten(s); }).ok()) closeNow();
+}
+
+void HttpConnection::writeCopy(std::string_view data) {
+  if (closed_) return;
+  core::ByteView chunk(data.data(), data.size());
+  auto done = [this](core::Status s) { onWritten(s); };
+  if (!stream_->writeCopy(std::span<const core::ByteView>(&chunk, 1), done).ok()) closeNow();
+}
+
+void HttpConnection::onWritten(const core::Status& status) {
+  if (!status.ok()) {
+    closeNow();
+    return;
+  }
+  if (active_) active_->onDownstreamWritable();
 }
 
 size_t HttpConnection::writeQueueSize() const { return closed_ ? 0 : stream_->writeQueueSize(); }
@@ -192,7 +201,9 @@ void HttpConnection::feedLoop(std::string_view data) {
 Flow HttpConnection::onHead(core::http::RequestHead& head) {
   timerArmed_ = false;  // no timeout while the request runs (the route's own applies)
   RequestState state;
-  state.headers = head.headers;  // a deep copy: the request owns its bytes
+  // A deep copy, so the request owns its bytes, into a map that kept its capacity.
+  state.headers = spareHeaderMaps().take();
+  state.headers = head.headers;
   if (forwardedClientCert_) {
     state.inbound = true;
     state.headers.remove("x-forwarded-client-cert");

@@ -60,6 +60,8 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
 
   // For the ActiveRequest.
   void write(std::string data);
+  // The same for bytes the caller keeps and reuses (core::Stream::writeCopy).
+  void writeCopy(std::string_view data);
   size_t writeQueueSize() const;
   void pauseReading();
   void resumeReading();
@@ -71,6 +73,8 @@ class HttpConnection final : private core::StreamSink, private core::http::Reque
 
  private:
   enum class TimerMode { idle, head };
+  // A write completed: the request may produce more, or the connection broke.
+  void onWritten(const core::Status& status);
   // StreamSink
   void onData(core::ByteView data) override;
   void onEof() override;

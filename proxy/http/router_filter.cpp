@@ -1,11 +1,14 @@
 #include "proxy/http/router_filter.h"
 
+#include <array>
+
 #include "core/base/log.h"
 #include "core/http/chars.h"
 #include "core/http/serializer.h"
 #include "proxy/http/active_request.h"
 #include "proxy/http/response_flags.h"
 #include "proxy/http/shadow_request.h"
+#include "proxy/http/spare_buffers.h"
 
 namespace mesh::proxy {
 
@@ -63,7 +66,12 @@ void applyHeaderOperations(core::http::HeaderMap& headers,
   }
 }
 
-RouterFilter::~RouterFilter() { onDownstreamReset(); }
+RouterFilter::RouterFilter() : head_(spareStrings().take()) {}
+
+RouterFilter::~RouterFilter() {
+  onDownstreamReset();
+  spareStrings().give(std::move(head_));
+}
 
 FilterStatus RouterFilter::onRequestHeaders(ActiveRequest& request) {
   request_ = &request;
@@ -199,19 +207,18 @@ void RouterFilter::onPoolReady(std::unique_ptr<UpstreamConnection> connection) {
   connection_ = std::move(connection);
   connection_->attach(*this, request_->request().method);
   request_->worker().stats.upstreamRequests.inc();
-  std::string out = head_;
-  if (!unsent_.empty()) {
-    if (chunked_) {
-      out += core::http::ChunkHeader(unsent_.size()).view();
-      out += unsent_;
-      out += core::http::kCrlf;
-    } else {
-      out += unsent_;
-    }
-    unsent_.clear();
-  }
-  if (requestEnded_ && chunked_) out += core::http::kLastChunk;
-  if (!connection_->write(std::move(out)).ok()) {
+  // The head, then any body that came before the connection, in one write.
+  core::http::ChunkHeader chunkHeader(unsent_.size());
+  std::array<core::ByteView, 5> chunks;
+  size_t n = 0;
+  chunks[n++] = core::ByteView(head_);
+  if (!unsent_.empty() && chunked_) chunks[n++] = core::ByteView(chunkHeader.view());
+  if (!unsent_.empty()) chunks[n++] = core::ByteView(unsent_);
+  if (!unsent_.empty() && chunked_) chunks[n++] = core::ByteView(core::http::kCrlf);
+  if (requestEnded_ && chunked_) chunks[n++] = core::ByteView(core::http::kLastChunk);
+  core::Status written = connection_->writeCopy(std::span(chunks.data(), n));
+  unsent_.clear();
+  if (!written.ok()) {
     attemptFailed(AttemptFailure::refused, kUpstreamConnectionTermination,
                   "upstream connection closed");
   }

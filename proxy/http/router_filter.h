@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/base/thread_cached.h"
 #include "core/loop/timer.h"
 #include "proxy/http/filter.h"
 #include "proxy/server/cluster_table.h"
@@ -19,11 +20,13 @@
 
 namespace mesh::proxy {
 
+// Made for every routed request: its memory comes from a per-thread cache.
 class RouterFilter final : public HttpFilter,
+                           public core::ThreadCached<RouterFilter>,
                            private UpstreamCallbacks,
                            private ConnPool::Callbacks {
  public:
-  RouterFilter() = default;
+  RouterFilter();
   ~RouterFilter() override;
 
   FilterStatus onRequestHeaders(ActiveRequest& request) override;

@@ -24,6 +24,9 @@ class ReplayStream final : public core::Stream, private core::StreamSink {
   core::Status write(std::string data, core::DoneCallback done) override {
     return inner_->write(std::move(data), std::move(done));
   }
+  core::Status writeCopy(std::span<const core::ByteView> chunks, core::DoneCallback done) override {
+    return inner_->writeCopy(chunks, std::move(done));
+  }
   std::size_t writeQueueSize() const override { return inner_->writeQueueSize(); }
   core::Status shutdown(core::DoneCallback done) override {
     return inner_->shutdown(std::move(done));

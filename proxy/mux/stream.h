@@ -30,6 +30,10 @@ class MuxStream final : public core::Stream {
   void stopReading() override;
   core::Status write(std::span<const core::ByteView> chunks, core::DoneCallback done) override;
   core::Status write(std::string data, core::DoneCallback done) override;
+  // A stream's bytes are copied into frames at once anyway.
+  core::Status writeCopy(std::span<const core::ByteView> chunks, core::DoneCallback done) override {
+    return write(chunks, std::move(done));
+  }
   std::size_t writeQueueSize() const override;
   core::Status shutdown(core::DoneCallback done) override;
   void close() override;

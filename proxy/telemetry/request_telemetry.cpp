@@ -31,16 +31,17 @@ std::string_view hostOf(std::string_view authority) {
 void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
                                  const TracingOptions& tracing, std::mt19937_64& rng) {
   inbound_ = inbound;
+  request_ = &headers;
   IncomingContext incoming = extractTraceContext(headers);
   trace_ = startSpan(incoming, tracing.samplingPercent, rng);
   injectTraceContext(headers, trace_, incoming.present);
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;
-      peerPrincipal_ = std::string(forwardedUri(*xfcc));
+      peerPrincipal_ = headers.store(forwardedUri(*xfcc));
     }
     if (auto value = headers.get(kPeerMetadataHeader); value && mtls_) {
-      if (decodePeerMetadata(*value)) peer_ = std::string(*value);
+      if (decodePeerMetadata(*value)) peer_ = headers.store(*value);
     }
   }
   // Whatever the client sent, believed or not, stops here.
@@ -80,7 +81,7 @@ void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMe
   }
   auto value = headers.get(kPeerMetadataHeader);
   if (!value) return;
-  if (sentMetadata_ && decodePeerMetadata(*value)) peer_ = std::string(*value);
+  if (sentMetadata_ && request_ && decodePeerMetadata(*value)) peer_ = request_->store(*value);
   headers.remove(kPeerMetadataHeader);
 }
 
@@ -89,7 +90,7 @@ void RequestTelemetry::record(WorkerMetrics& metrics, const TracingOptions& trac
   r.inbound = inbound_;
   r.mtls = inbound_ ? mtls_ : sentMetadata_;
   r.peerMetadata = peer_;
-  r.peerPrincipal = inbound_ ? std::string_view(peerPrincipal_) : std::string_view();
+  r.peerPrincipal = inbound_ ? peerPrincipal_ : std::string_view();
   if (!inbound_ && sentMetadata_) {
     // The handshake accepted the cluster's one expected identity, else the endpoint's.
     const auto& expected = cluster_->config().tls.identities;

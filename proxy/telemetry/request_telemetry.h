@@ -29,7 +29,8 @@ class RequestTelemetry {
  public:
   // The request head from the client. `inbound`: it came through the inbound listener, whose
   // connection manager has already replaced x-forwarded-client-cert with what the handshake
-  // proved (absent: plain text).
+  // proved (absent: plain text). `headers` is the request's own map, which lives as long as
+  // the request: the peer's identity and metadata are kept in its arena.
   void onRequest(core::http::HeaderMap& headers, bool inbound, const TracingOptions& tracing,
                  std::mt19937_64& rng);
   // The router's destination, before the upstream head is built: a mesh mTLS hop carries our
@@ -65,8 +66,9 @@ class RequestTelemetry {
   bool inbound_ = false;
   bool mtls_ = false;
   bool sentMetadata_ = false;
-  std::string peer_;           // the peer's metadata, checked
-  std::string peerPrincipal_;  // inbound: the client's SPIFFE id
+  core::http::HeaderMap* request_ = nullptr;  // the request's headers, from onRequest
+  std::string_view peer_;           // the peer's metadata, checked; in request_'s arena
+  std::string_view peerPrincipal_;  // inbound: the client's SPIFFE id; in request_'s arena
   std::string_view hostIdentity_;  // outbound: points into cluster_'s host
   std::shared_ptr<const ClusterInfo> cluster_;
   std::chrono::steady_clock::time_point responseAt_{};

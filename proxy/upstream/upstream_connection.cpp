@@ -115,6 +115,12 @@ core::Status UpstreamConnection::write(std::string data) {
   });
 }
 
+core::Status UpstreamConnection::writeCopy(std::span<const core::ByteView> chunks) {
+  return stream_->writeCopy(chunks, [this](core::Status status) {
+    if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
+  });
+}
+
 void UpstreamConnection::pauseReading() {
   if (reading_) stream_->stopReading();
   reading_ = false;

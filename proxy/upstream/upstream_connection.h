@@ -73,6 +73,8 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   void attach(UpstreamCallbacks& callbacks, core::http::Method method);
   void detach() { callbacks_ = nullptr; }
   core::Status write(std::string data);
+  // The same for bytes the caller keeps (core::Stream::writeCopy).
+  core::Status writeCopy(std::span<const core::ByteView> chunks);
   size_t writeQueueSize() const { return stream_->writeQueueSize(); }
   // Pause/resume reading the response (back-pressure from a slow client).
   void pauseReading();

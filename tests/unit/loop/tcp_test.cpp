@@ -316,3 +316,38 @@ TEST_CASE_METHOD(LoopFixture, "A write of several MB goes through with back-pres
   CHECK(pausedTimes > 0);
   CHECK(received.data == pattern);
 }
+
+TEST_CASE_METHOD(LoopFixture, "writeCopy keeps what the socket did not take: the caller's buffer is free at once",
+                 "[loop][tcp]") {
+  // One buffer serves every write and is overwritten right after each one, while the receiver
+  // does not read: most of the bytes cannot leave at once and must have been copied.
+  constexpr std::size_t kWrites = 64, kSize = 64 << 10;
+  TcpListener listener(loop);
+  std::unique_ptr<TcpStream> receiver;
+  Collector received;
+  REQUIRE(listener
+              .listen(SocketAddress::loopbackV4(),
+                      [&](std::unique_ptr<TcpStream> s) { receiver = std::move(s); })
+              .ok());
+  TcpStream sender(loop);
+  bool connected = false;
+  REQUIRE(sender
+              .connect(SocketAddress::loopbackV4(listener.port()),
+                       [&](Status st) { connected = st.ok(); })
+              .ok());
+  runUntil([&] { return connected && receiver; });
+
+  std::string expected, buffer;
+  std::size_t done = 0;
+  for (std::size_t i = 0; i < kWrites; ++i) {
+    buffer.assign(kSize, static_cast<char>('a' + i % 26));
+    expected += buffer;
+    ByteView parts[] = {ByteView(buffer).first(100), ByteView(buffer).subspan(100)};
+    REQUIRE(sender.writeCopy(parts, [&](Status st) { done += st.ok() ? 1 : 0; }).ok());
+    buffer.assign(kSize, '!');  // what the peer must never see
+  }
+  CHECK(sender.writeQueueSize() > 0);
+  REQUIRE(receiver->startReading(received).ok());
+  runUntil([&] { return received.data.size() == expected.size() && done == kWrites; });
+  CHECK(received.data == expected);
+}
