@@ -54,6 +54,29 @@ class EchoServer {
   TcpListener listener_;
 };
 
+// A connection over loopback whose accepting end does not read yet.
+struct ConnectedPair {
+  std::unique_ptr<TcpListener> listener;
+  std::unique_ptr<TcpStream> receiver;
+  std::unique_ptr<TcpStream> sender;
+};
+
+ConnectedPair connectedPair(LoopFixture& f) {
+  ConnectedPair p{std::make_unique<TcpListener>(f.loop), nullptr,
+                  std::make_unique<TcpStream>(f.loop)};
+  REQUIRE(p.listener
+              ->listen(SocketAddress::loopbackV4(),
+                       [&](std::unique_ptr<TcpStream> s) { p.receiver = std::move(s); })
+              .ok());
+  bool connected = false;
+  REQUIRE(p.sender
+              ->connect(SocketAddress::loopbackV4(p.listener->port()),
+                        [&](Status st) { connected = st.ok(); })
+              .ok());
+  f.runUntil([&] { return connected && p.receiver; });
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(LoopFixture, "TCP echo round trip on IPv4 and IPv6 loopback", "[loop][tcp]") {
@@ -270,44 +293,31 @@ TEST_CASE_METHOD(LoopFixture, "A write of several MB goes through with back-pres
   for (std::size_t i = 0; i < kTotal; ++i) pattern[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
 
   // The receiver starts slow (not reading) so the sender's queue must grow.
-  TcpListener listener(loop);
-  std::unique_ptr<TcpStream> receiver;
+  auto [listener, receiver, sender] = connectedPair(*this);
   Collector received;
-  REQUIRE(listener
-              .listen(SocketAddress::loopbackV4(),
-                      [&](std::unique_ptr<TcpStream> s) { receiver = std::move(s); })
-              .ok());
-
-  TcpStream sender(loop);
-  bool connected = false;
-  REQUIRE(sender
-              .connect(SocketAddress::loopbackV4(listener.port()),
-                       [&](Status st) { connected = st.ok(); })
-              .ok());
-  runUntil([&] { return connected && receiver; });
 
   std::size_t offset = 0, completed = 0, maxQueued = 0;
   int pausedTimes = 0;
   std::function<void()> pump = [&] {
-    while (offset < kTotal && sender.writeQueueSize() < kHighWater) {
+    while (offset < kTotal && sender->writeQueueSize() < kHighWater) {
       std::string_view chunk = std::string_view(pattern).substr(offset, kChunk);
       ByteView parts[] = {chunk.substr(0, 1000), chunk.substr(1000)};
       offset += chunk.size();
       REQUIRE(sender
-                  .write(parts,
+                  ->write(parts,
                          [&, size = chunk.size()](Status st) {
                            REQUIRE(st.ok());
                            completed += size;
                            pump();
                          })
                   .ok());
-      maxQueued = std::max(maxQueued, sender.writeQueueSize());
+      maxQueued = std::max(maxQueued, sender->writeQueueSize());
     }
     if (offset < kTotal) ++pausedTimes;
   };
   pump();
   // Let the sender fill the socket buffers while nobody reads.
-  runUntil([&] { return sender.writeQueueSize() >= kHighWater; });
+  runUntil([&] { return sender->writeQueueSize() >= kHighWater; });
   CHECK(completed < kTotal);
   REQUIRE(receiver->startReading(received).ok());
   runUntil([&] { return received.data.size() == kTotal; });
@@ -322,20 +332,8 @@ TEST_CASE_METHOD(LoopFixture, "writeCopy keeps what the socket did not take: the
   // One buffer serves every write and is overwritten right after each one, while the receiver
   // does not read: most of the bytes cannot leave at once and must have been copied.
   constexpr std::size_t kWrites = 64, kSize = 64 << 10;
-  TcpListener listener(loop);
-  std::unique_ptr<TcpStream> receiver;
+  auto [listener, receiver, sender] = connectedPair(*this);
   Collector received;
-  REQUIRE(listener
-              .listen(SocketAddress::loopbackV4(),
-                      [&](std::unique_ptr<TcpStream> s) { receiver = std::move(s); })
-              .ok());
-  TcpStream sender(loop);
-  bool connected = false;
-  REQUIRE(sender
-              .connect(SocketAddress::loopbackV4(listener.port()),
-                       [&](Status st) { connected = st.ok(); })
-              .ok());
-  runUntil([&] { return connected && receiver; });
 
   std::string expected, buffer;
   std::size_t done = 0;
@@ -343,10 +341,10 @@ TEST_CASE_METHOD(LoopFixture, "writeCopy keeps what the socket did not take: the
     buffer.assign(kSize, static_cast<char>('a' + i % 26));
     expected += buffer;
     ByteView parts[] = {ByteView(buffer).first(100), ByteView(buffer).subspan(100)};
-    REQUIRE(sender.writeCopy(parts, [&](Status st) { done += st.ok() ? 1 : 0; }).ok());
+    REQUIRE(sender->writeCopy(parts, [&](Status st) { done += st.ok() ? 1 : 0; }).ok());
     buffer.assign(kSize, '!');  // what the peer must never see
   }
-  CHECK(sender.writeQueueSize() > 0);
+  CHECK(sender->writeQueueSize() > 0);
   REQUIRE(receiver->startReading(received).ok());
   runUntil([&] { return received.data.size() == expected.size() && done == kWrites; });
   CHECK(received.data == expected);
