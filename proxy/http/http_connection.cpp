@@ -208,8 +208,8 @@ Flow HttpConnection::onHead(core::http::RequestHead& head) {
     state.inbound = true;
     state.headers.remove("x-forwarded-client-cert");
     if (!forwardedClientCert_->empty()) state.headers.set("x-forwarded-client-cert", *forwardedClientCert_);
-    state.peerPrincipal = peerPrincipal_;
-    state.serverName = serverName_;
+    state.peerPrincipal = state.headers.store(peerPrincipal_);
+    state.serverName = state.headers.store(serverName_);
   }
   state.method = head.method;
   state.methodName = std::string(head.methodName);

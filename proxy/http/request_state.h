@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -36,9 +37,10 @@ struct RequestState {
   // RequestAuthentication apply, as on a sidecar's inbound side.
   bool gateway = false;
   // Inbound over mTLS: the peer's SPIFFE id without "spiffe://" (AuthorizationPolicy's
-  // principal) and the server name it asked for; empty for plain text.
-  std::string peerPrincipal;
-  std::string serverName;
+  // principal) and the server name it asked for; empty for plain text. Kept in the headers'
+  // arena, which lives as long as the request.
+  std::string_view peerPrincipal;
+  std::string_view serverName;
   // Set by JwtFilter when the request carried a valid JWT (RequestAuthentication):
   // AuthorizationPolicy's requestPrincipals ("<iss>/<sub>") and request.auth.claims.
   std::string requestPrincipal;

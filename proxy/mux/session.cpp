@@ -64,6 +64,8 @@ void Session::end(const core::Status& why) {
   transport_->close();
   out_.clear();
   completions_.clear();
+  sent_.clear();
+  sentBatches_.clear();
   std::vector<uint32_t> ids;
   ids.reserve(streams_.size());
   for (const auto& [id, stream] : streams_) ids.push_back(id);
@@ -136,17 +138,14 @@ void Session::run() {
   if (closed_) return;
   auto self = shared_from_this();  // a completion may drop the last other reference
   if (!out_.empty()) {
-    auto completions = std::move(completions_);
+    sentBatches_.push_back(completions_.size());
+    for (auto& c : completions_) sent_.push_back(std::move(c));
     completions_.clear();
-    std::weak_ptr<Session> weak = weak_from_this();
-    core::Status s = transport_->write(
-        std::move(out_), [weak, completions = std::move(completions)](core::Status status) mutable {
-          for (auto& c : completions) {
-            auto self = weak.lock();
-            if (!self || self->closed_) return;
-            if (self->find(c.stream)) c.done(status);
-          }
-        });
+    // out_ keeps its capacity for the next turn: the transport copies what it cannot send
+    // at once. The transport is ours, so its callback never outlives this session.
+    core::ByteView frames(out_);
+    core::Status s = transport_->writeCopy(std::span<const core::ByteView>(&frames, 1),
+                                           [this](core::Status status) { onTransportWritten(status); });
     out_.clear();
     if (!s.ok()) return end(s);
   } else {
@@ -157,6 +156,18 @@ void Session::run() {
     }
   }
   if (streamCount() == 0 && (role_ == Role::client || goingAway_)) close();
+}
+
+void Session::onTransportWritten(const core::Status& status) {
+  if (closed_ || sentBatches_.empty()) return;
+  auto self = shared_from_this();  // a completion may drop the last other reference
+  std::size_t n = sentBatches_.front();
+  sentBatches_.pop_front();
+  for (std::size_t i = 0; i < n && !closed_; ++i) {
+    Completion c = std::move(sent_.front());
+    sent_.pop_front();
+    if (find(c.stream)) c.done(status);
+  }
 }
 
 void Session::onData(core::ByteView data) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -84,6 +85,8 @@ class Session final : public std::enable_shared_from_this<Session>,
   bool onFrameControl(FrameType type, uint32_t stream, uint32_t value) override;
   // Loop::Task: the turn's frames go out.
   void run() override;
+  // The transport wrote the oldest batch of frames still pending.
+  void onTransportWritten(const core::Status& status);
 
   MuxStream* find(uint32_t stream) const;
   // Server: the stream a peer's frame for an id never seen opens; null if refused.
@@ -110,6 +113,10 @@ class Session final : public std::enable_shared_from_this<Session>,
     core::DoneCallback done;
   };
   std::vector<Completion> completions_;  // for the writes in out_
+  // Completions of frames the transport has taken, oldest first, and how many each
+  // transport write carries (transport writes complete in order).
+  std::deque<Completion> sent_;
+  std::deque<std::size_t> sentBatches_;
   std::chrono::milliseconds idleTimeout_{0};
   std::unique_ptr<core::Timer> idleTimer_;  // server: closes a session left without streams
 };
