@@ -69,11 +69,16 @@ bool ConnPool::multiplexes(const UpstreamTlsTarget& target) const {
 
 void ConnPool::startSession(const UpstreamTlsTarget& target) {
   session_.reset();  // one that is closed or full goes on alone with its streams
-  dial_ = std::make_unique<mux::Dial>(
-      loop_, host_.address, target,
+  // The mux id first; a peer that declines it picks one of the HTTP/1.1 ids.
+  UpstreamTlsTarget offer = target;
+  std::vector<std::string> alpn{std::string(kMeshMuxAlpn)};
+  for (auto& id : meshAlpnProtocols()) alpn.push_back(id);
+  offer.session.alpn = std::move(alpn);
+  dial_ = std::make_unique<Dial>(
+      loop_, host_.address, &offer,
       std::chrono::milliseconds(cluster_->config().pool.connectTimeoutMs),
-      [this](core::Status status, std::unique_ptr<core::TlsStream> tls) {
-        onDialed(status, std::move(tls));
+      [this](core::Status status, std::unique_ptr<core::Stream> stream, std::string_view alpn) {
+        onDialed(status, std::move(stream), alpn);
       });
 }
 
@@ -84,15 +89,16 @@ std::vector<UpstreamConnection*> ConnPool::awaitingStreams() const {
   return waiting;
 }
 
-void ConnPool::onDialed(core::Status status, std::unique_ptr<core::TlsStream> tls) {
+void ConnPool::onDialed(core::Status status, std::unique_ptr<core::Stream> tls,
+                        std::string_view alpn) {
   core::deferredDelete(loop_, std::move(dial_));  // we are inside its callback
   auto keepAlive = shared_from_this();  // the callbacks below may drop the last reference
   auto waiting = awaitingStreams();
-  if (status.ok() && tls->alpn() != kMeshMuxAlpn) {
+  if (status.ok() && alpn != kMeshMuxAlpn) {
     // The peer serves one exchange at a time per connection: this one goes to the first
     // waiting connection, the others dial their own.
     peerDeclinedMux_ = true;
-    LOG_DEBUG("pool", host_.address.toString(), " does not multiplex (ALPN \"", tls->alpn(),
+    LOG_DEBUG("pool", host_.address.toString(), " does not multiplex (ALPN \"", alpn,
               "\"): one connection per exchange");
     for (std::size_t i = 0; i < waiting.size(); ++i) {
       UpstreamConnection* c = waiting[i];

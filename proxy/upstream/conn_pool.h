@@ -17,14 +17,14 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/loop/loop.h"
-#include "core/tls/tls_stream.h"
 #include "proxy/mtls/transport_security.h"
-#include "proxy/mux/dial.h"
 #include "proxy/mux/session.h"
 #include "proxy/upstream/cluster_info.h"
+#include "proxy/upstream/dial.h"
 #include "proxy/upstream/upstream_connection.h"
 
 namespace mesh::proxy {
@@ -75,7 +75,7 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
   // connection up, and handing its streams to the connections waiting for one.
   bool multiplexes(const UpstreamTlsTarget& target) const;
   void startSession(const UpstreamTlsTarget& target);
-  void onDialed(core::Status status, std::unique_ptr<core::TlsStream> tls);
+  void onDialed(core::Status status, std::unique_ptr<core::Stream> tls, std::string_view alpn);
   void handOutStreams();
   std::vector<UpstreamConnection*> awaitingStreams() const;
 
@@ -87,7 +87,7 @@ class ConnPool : public std::enable_shared_from_this<ConnPool> {
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
   std::vector<std::unique_ptr<UpstreamConnection>> connecting_;  // some await a stream
   std::shared_ptr<mux::Session> session_;  // the shared connection, once up
-  std::unique_ptr<mux::Dial> dial_;        // the shared connection, coming up
+  std::unique_ptr<Dial> dial_;             // the shared connection, coming up
   bool peerDeclinedMux_ = false;           // the peer chose HTTP/1.1: a connection each
 };
 

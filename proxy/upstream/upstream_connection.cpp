@@ -15,9 +15,6 @@ UpstreamConnection::UpstreamConnection(core::Loop& loop, std::shared_ptr<const v
       host_(host),
       slot_(std::move(slot)),
       parser_(std::make_unique<core::http::ResponseParser>(static_cast<core::http::ResponseHandler&>(*this))) {
-  auto tcp = std::make_unique<core::TcpStream>(loop);
-  tcp_ = tcp.get();
-  stream_ = std::move(tcp);
   host_.activeConnections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -26,52 +23,23 @@ UpstreamConnection::~UpstreamConnection() {
 }
 
 void UpstreamConnection::connect(std::chrono::milliseconds timeout, ConnectDone done) {
-  auto finish = std::make_shared<ConnectDone>(std::move(done));
-  connectTimer_ = std::make_unique<core::Timer>(loop_);
-  connectTimer_->start(timeout, [this, finish] {
-    stream_->close();
-    auto cb = std::move(*finish);
-    if (cb) cb(*this, core::error(core::Code::timeout, "connect timeout"));
-  });
-  auto established = [this, finish](core::Status status) {
-    connectTimer_.reset();
-    if (status.ok()) {
-      if (core::Status r = stream_->startReading(*this); !r.ok()) status = r;
-      reading_ = status.ok();
-    }
-    auto cb = std::move(*finish);
-    if (cb) cb(*this, status);
-  };
-  core::Status s = tls_ ? tls_->error : core::Status{};
-  core::SocketAddress address =
-      tls_ && tls_->port ? host_.address.withPort(tls_->port) : host_.address;
-  if (s.ok()) {
-    s = tcp_->connect(address, [this, established](core::Status status) {
-      if (status.ok()) tcp_->setNoDelay(true);
-      if (!status.ok() || !tls_ || !tls_->context) return established(status);
-      // The session first: TlsStream then cannot fail and the TCP stream is never lost.
-      auto session = tls_->context->newSession(tls_->session);
-      if (!session.ok()) return established(session.status());
-      auto tls = std::make_unique<core::TlsStream>(std::move(stream_), std::move(*session));
-      core::TlsStream* raw = tls.get();
-      stream_ = std::move(tls);
-      if (core::Status h = raw->handshake(established); !h.ok()) established(h);
-    });
-  }
-  if (!s.ok()) {
-    connectTimer_.reset();
-    // Report on the next turn: callers expect connect() not to call back synchronously.
-    connectTimer_ = std::make_unique<core::Timer>(loop_);
-    connectTimer_->start(std::chrono::milliseconds(0), [this, finish, s] {
-      auto cb = std::move(*finish);
-      if (cb) cb(*this, s);
-    });
-  }
+  dial_ = std::make_unique<Dial>(
+      loop_, host_.address, tls_.get(), timeout,
+      [this, done = std::move(done)](core::Status status, std::unique_ptr<core::Stream> stream,
+                                     std::string_view) {
+        auto finished = std::move(dial_);  // we are inside its callback: it goes last
+        if (status.ok()) {
+          stream_ = std::move(stream);
+          status = stream_->startReading(*this);
+          reading_ = status.ok();
+        }
+        core::deferredDelete(loop_, std::move(finished));
+        done(*this, status);  // may destroy this
+      });
 }
 
 void UpstreamConnection::adopt(std::unique_ptr<core::Stream> stream) {
   awaitingStream_ = false;
-  tcp_ = nullptr;
   stream_ = std::move(stream);
   core::Status s = stream_->startReading(*this);
   reading_ = s.ok();
@@ -96,7 +64,7 @@ void UpstreamConnection::onIdleTimer() {
     return;
   }
   reusable_ = false;
-  stream_->close();
+  close();
   if (auto dead = std::move(onIdleDead_)) dead();
 }
 
@@ -110,12 +78,14 @@ void UpstreamConnection::attach(UpstreamCallbacks& callbacks, core::http::Method
 }
 
 core::Status UpstreamConnection::write(std::string data) {
+  if (!stream_) return core::error(core::Code::unavailable, "upstream not connected");
   return stream_->write(std::move(data), [this](core::Status status) {
     if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
   });
 }
 
 core::Status UpstreamConnection::writeCopy(std::span<const core::ByteView> chunks) {
+  if (!stream_) return core::error(core::Code::unavailable, "upstream not connected");
   return stream_->writeCopy(chunks, [this](core::Status status) {
     if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
   });
@@ -127,12 +97,13 @@ void UpstreamConnection::pauseReading() {
 }
 
 void UpstreamConnection::resumeReading() {
-  if (!reading_ && stream_->isOpen() && stream_->startReading(*this).ok()) reading_ = true;
+  if (!reading_ && isOpen() && stream_->startReading(*this).ok()) reading_ = true;
 }
 
 void UpstreamConnection::close() {
   reusable_ = false;
-  stream_->close();
+  dial_.reset();
+  if (stream_) stream_->close();
 }
 
 void UpstreamConnection::onData(core::ByteView data) {
@@ -142,8 +113,7 @@ void UpstreamConnection::onData(core::ByteView data) {
   }
   if (!callbacks_) {
     // Bytes on an idle connection: the server is confused or closing. Drop the connection.
-    reusable_ = false;
-    stream_->close();
+    close();
     if (auto dead = std::move(onIdleDead_)) dead();
     return;
   }
@@ -210,8 +180,7 @@ void UpstreamConnection::onError(const core::Status& status) {
 }
 
 void UpstreamConnection::fail(AttemptFailure failure, std::string_view why) {
-  reusable_ = false;
-  stream_->close();
+  close();
   if (auto* cb = std::exchange(callbacks_, nullptr)) cb->onUpstreamFailure(failure, why);
 }
 

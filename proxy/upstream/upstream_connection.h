@@ -14,10 +14,11 @@
 #include <string_view>
 
 #include "core/http/parser.h"
-#include "core/loop/tcp.h"
+#include "core/loop/stream.h"
 #include "core/loop/timer.h"
 #include "proxy/mtls/transport_security.h"
 #include "proxy/upstream/circuit_breaker.h"
+#include "proxy/upstream/dial.h"
 #include "proxy/upstream/host.h"
 #include "proxy/upstream/retry_policy.h"
 
@@ -75,12 +76,12 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   core::Status write(std::string data);
   // The same for bytes the caller keeps (core::Stream::writeCopy).
   core::Status writeCopy(std::span<const core::ByteView> chunks);
-  size_t writeQueueSize() const { return stream_->writeQueueSize(); }
+  size_t writeQueueSize() const { return stream_ ? stream_->writeQueueSize() : 0; }
   // Pause/resume reading the response (back-pressure from a slow client).
   void pauseReading();
   void resumeReading();
   // Once the current exchange ended: may it carry another request?
-  bool reusable() const { return reusable_ && stream_->isOpen() && !tunnel_; }
+  bool reusable() const { return reusable_ && isOpen() && !tunnel_; }
   // Parks the connection in a pool: any byte, EOF, or `idleTimeout` without use (Istio's
   // idleTimeout) makes it call `onDead`, after which the pool drops it.
   void setIdle(std::function<void()> onDead, std::chrono::milliseconds idleTimeout);
@@ -92,6 +93,7 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   void dropSlot() { slot_.reset(); }
 
  private:
+  bool isOpen() const { return stream_ && stream_->isOpen(); }
   // StreamSink
   void onData(core::ByteView data) override;
   void onEof() override;
@@ -120,10 +122,8 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
   bool reading_ = false;
   bool awaitingStream_ = false;
   std::unique_ptr<UpstreamTlsTarget> tls_;  // null: plain text
-  std::unique_ptr<core::Stream> stream_;     // the TCP stream, TLS over it, or a mux stream
-  core::TcpStream* tcp_ = nullptr;           // the TCP stream, owned through stream_; null
-                                             // for an adopted stream
-  std::unique_ptr<core::Timer> connectTimer_;
+  std::unique_ptr<Dial> dial_;            // connecting
+  std::unique_ptr<core::Stream> stream_;  // once connected: TCP, TLS over it, or a mux stream
   std::unique_ptr<core::Timer> idleTimer_;
   std::unique_ptr<core::http::ResponseParser> parser_;  // after stream_: destroyed first
 };
