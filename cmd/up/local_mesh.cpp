@@ -798,8 +798,9 @@ struct LocalMesh::State {
 
   // Every pod is ready, but a sidecar that became ready early may not have heard yet of the
   // pods that registered after it. "mesh is up" waits until pilot has pushed everything:
-  // every proxy SYNCED, on the same versions in two polls of /debug/syncz in a row, so the
-  // first request does not meet a sidecar without its peer's endpoint. Never more than
+  // every proxy SYNCED with nothing pending (no round due, no frame queued or being written),
+  // on the same versions in two polls of /debug/syncz in a row, so the first request does not
+  // meet a sidecar without its peer's endpoint. Never more than
   // kConvergeAtMost: a mesh that cannot converge is still reported.
   void awaitConvergence() {
     lastSync.clear();
@@ -833,7 +834,7 @@ struct LocalMesh::State {
     if (!proxies.is_array() || proxies.size() < pods().size()) return;
     std::vector<std::string> entries;
     for (const auto& p : proxies) {
-      if (p.value("state", "") != "SYNCED") {
+      if (p.value("state", "") != "SYNCED" || p.value("pending", false)) {
         lastSync.clear();
         return;
       }

@@ -24,7 +24,8 @@ json syncz(const Pusher& pusher, const std::string& pilotName) {
                    {"nack_reason", s.nackReason},
                    {"state", syncState(s)},
                    {"delta", s.delta},
-                   {"pushes", s.pushes}});
+                   {"pushes", s.pushes},
+                   {"pending", s.pending}});
   }
   return out;
 }

@@ -358,8 +358,9 @@ void Pusher::nack(std::uint64_t id, const std::string& version, const std::strin
 std::vector<ProxySyncStatus> Pusher::syncStatus() const {
   std::vector<ProxySyncStatus> out;
   for (const auto& [id, p] : proxies_) {
+    bool pending = p->queued || p->writing || p->dirty || roundTimer_.isActive();
     out.push_back({p->info.node, p->info.identity, p->sentVersion, p->ackedVersion,
-                   p->nackedVersion, p->nackReason, p->delta, p->pushes});
+                   p->nackedVersion, p->nackReason, p->delta, p->pushes, pending});
   }
   return out;
 }

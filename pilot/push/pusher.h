@@ -73,6 +73,9 @@ struct ProxySyncStatus {
   std::string nackReason;
   bool delta = false;
   std::uint64_t pushes = 0;
+  // A newer config may be on its way though the last one is ACKed: the proxy waits in the
+  // send queue or its frame is being written, or a round is due (a change being debounced).
+  bool pending = false;
 };
 
 class Pusher {

@@ -205,11 +205,22 @@ TEST_CASE_METHOD(PushFixture, "a ready proxy becomes an endpoint, removed a grac
     return s->findCluster("outbound|80||s0.default.svc.cluster.local")->endpoints.size();
   };
   CHECK(endpointsOf(client) == 0);
-  // Ready = it ACKed its snapshot: then the others learn about it.
+  auto clientStatus = [&] {
+    for (const auto& s : pusher->syncStatus())
+      if (s.node == "client") return s;
+    FAIL("no sync status for the client");
+    return pilot::ProxySyncStatus{};
+  };
+  CHECK_FALSE(clientStatus().pending);
+  // Ready = it ACKed its snapshot: then the others learn about it. Until the round that tells
+  // them has run, the client is SYNCED on its old config but pending (what `mesh up` waits on).
   pusher->ack(serverId, server.version());
+  CHECK(pilot::syncState(clientStatus()) == "SYNCED");
+  CHECK(clientStatus().pending);
   runUntil([&] { return client.frames.size() == 2; });
   CHECK(endpointsOf(client) == 1);
   pusher->ack(clientId, client.version());
+  CHECK_FALSE(clientStatus().pending);
 
   pusher->disconnect(serverId);
   settle();
