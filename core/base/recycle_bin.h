@@ -36,10 +36,11 @@ class RecycleBin {
   void give(T&& value) {
     if (spares_.size() >= kMaxSpares || capacityBytes(value) > kMaxBytes) return;
     value.clear();
-    if (spares_.capacity() == 0) spares_.reserve(kMaxSpares);
     spares_.push_back(std::move(value));
   }
   std::size_t size() const { return spares_.size(); }
+  // Lets every spare go.
+  void release() { std::vector<T>().swap(spares_); }
 
  private:
   std::vector<T> spares_;

@@ -30,11 +30,17 @@ class ThreadCached {
   static void operator delete(void* block, std::size_t size) {
     auto& free = blocks().free;
     if (size == sizeof(T) && free.size() < kMaxBlocks) {
-      if (free.capacity() == 0) free.reserve(kMaxBlocks);
       free.push_back(block);
       return;
     }
     ::operator delete(block);
+  }
+
+  // Frees this thread's cached blocks.
+  static void releaseCached() {
+    auto& free = blocks().free;
+    for (void* block : free) ::operator delete(block);
+    std::vector<void*>().swap(free);
   }
 
  private:

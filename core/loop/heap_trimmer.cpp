@@ -22,6 +22,7 @@ void HeapTrimmer::afterWork() {
 
 void HeapTrimmer::every(std::chrono::milliseconds interval) {
   periodic_.startRepeating(interval, [this] {
+    if (release_) release_();
     bool worked = releaseThreadReadBuffer();
     std::size_t free = freeHeapBytes();
     std::size_t change = free > freeAfterTrim_ ? free - freeAfterTrim_ : freeAfterTrim_ - free;

@@ -1,5 +1,8 @@
 #include "proxy/http/spare_buffers.h"
 
+#include "proxy/http/active_request.h"
+#include "proxy/http/router_filter.h"
+
 namespace mesh::proxy {
 
 SpareHeaderMaps& spareHeaderMaps() {
@@ -10,6 +13,13 @@ SpareHeaderMaps& spareHeaderMaps() {
 SpareStrings& spareStrings() {
   thread_local SpareStrings bin;
   return bin;
+}
+
+void releaseSpareBuffers() {
+  spareHeaderMaps().release();
+  spareStrings().release();
+  ActiveRequest::releaseCached();
+  RouterFilter::releaseCached();
 }
 
 }  // namespace mesh::proxy

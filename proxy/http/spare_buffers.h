@@ -16,5 +16,8 @@ using SpareStrings = core::RecycleBin<std::string, 256, 16 * 1024>;
 
 SpareHeaderMaps& spareHeaderMaps();
 SpareStrings& spareStrings();
+// Gives back everything this thread keeps for requests: the spares above and the cached
+// blocks of ActiveRequest and RouterFilter. Its heap trimmer calls it (core/loop/heap_trimmer.h).
+void releaseSpareBuffers();
 
 }  // namespace mesh::proxy

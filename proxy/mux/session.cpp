@@ -5,6 +5,12 @@
 
 namespace mesh::proxy::mux {
 
+namespace {
+// A turn's frames for dozens of small exchanges fit in this; a buffer grown larger (a large
+// body) is freed once written.
+constexpr std::size_t kKeptFrameBuffer = 16 * 1024;
+}  // namespace
+
 std::shared_ptr<Session> Session::client(core::Loop& loop, std::unique_ptr<core::Stream> transport) {
   auto session = std::make_shared<Session>(loop, std::move(transport), Role::client);
   if (core::Status s = session->transport_->startReading(*session); !s.ok()) session->end(s);
@@ -141,12 +147,17 @@ void Session::run() {
     sentBatches_.push_back(completions_.size());
     for (auto& c : completions_) sent_.push_back(std::move(c));
     completions_.clear();
-    // out_ keeps its capacity for the next turn: the transport copies what it cannot send
-    // at once. The transport is ours, so its callback never outlives this session.
+    // out_ keeps its capacity for the next turn (the transport copies what it cannot send at
+    // once), unless a large body grew it: an idle session holds no large buffer. The
+    // transport is ours, so its callback never outlives this session.
     core::ByteView frames(out_);
     core::Status s = transport_->writeCopy(std::span<const core::ByteView>(&frames, 1),
                                            [this](core::Status status) { onTransportWritten(status); });
-    out_.clear();
+    if (out_.capacity() > kKeptFrameBuffer) {
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
     if (!s.ok()) return end(s);
   } else {
     // Only empty writes waited: nothing of theirs is left to go out.

@@ -17,6 +17,7 @@
 #include "core/loop/timer.h"
 #include "proxy/admin/admin_server.h"
 #include "proxy/admin/certs_page.h"
+#include "proxy/http/spare_buffers.h"
 #include "proxy/server/worker.h"
 #include "proxy/telemetry/health_stats.h"
 #include "proxy/telemetry/zipkin_exporter.h"
@@ -507,6 +508,7 @@ int ProxyServer::run() {
 
   for (auto& w : s.workers) w->start();
   s.ready = true;
+  s.heapTrimmer.setRelease(releaseSpareBuffers);
   s.heapTrimmer.every(std::chrono::seconds(2));
   // Flag and config parsing touched code the sidecar will not run again: let it go.
   size_t released = core::releaseStartupPages();

@@ -6,6 +6,7 @@
 #include "proxy/gateway/passthrough_acceptor.h"
 #include "proxy/gateway/tls_acceptor.h"
 #include "proxy/http/http_connection.h"
+#include "proxy/http/spare_buffers.h"
 #include "proxy/inbound/inbound_acceptor.h"
 #include "proxy/tcp/tcp_proxy.h"
 
@@ -240,6 +241,7 @@ void Worker::startHttp(std::unique_ptr<HttpConnection> connection) {
 
 void Worker::start() {
   if (!ownLoop_) return;  // the main thread runs the loop, and trims its heap
+  trimmer_.setRelease(releaseSpareBuffers);
   trimmer_.every(std::chrono::seconds(2));
   thread_ = std::thread([this] {
     loop_.run();
