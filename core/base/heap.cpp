@@ -23,7 +23,10 @@ void configureHeap() {
   ::mallopt(M_TRIM_THRESHOLD, kTrimThreshold);
 }
 
-bool releaseFreeHeap() { return ::malloc_trim(0) != 0; }
+// Under a sanitizer glibc's arenas hold nothing of ours, and they are not even set up: the
+// first call into them initialises them, which is not safe from two threads at once (two
+// proxy workers' trimmers did it together and crashed in mallinfo2). So they are left alone.
+bool releaseFreeHeap() { return kGlibcMalloc && ::malloc_trim(0) != 0; }
 
 void releaseHeapTop() {
   // Below the mmap threshold, so the block comes from the arena (its top, unless a free chunk
@@ -42,9 +45,10 @@ void releaseHeapTop() {
   ::free(block);
 }
 
-std::size_t freeHeapBytes() { return ::mallinfo2().fordblks; }
+std::size_t freeHeapBytes() { return kGlibcMalloc ? ::mallinfo2().fordblks : 0; }
 
 HeapUsage heapUsage() {
+  if (!kGlibcMalloc) return {};
   struct mallinfo2 m = ::mallinfo2();
   return {.allocated = m.uordblks + m.hblkhd,
           .heapSize = m.arena + m.hblkhd,
