@@ -148,8 +148,8 @@ void Session::run() {
     for (auto& c : completions_) sent_.push_back(std::move(c));
     completions_.clear();
     // out_ keeps its capacity for the next turn (the transport copies what it cannot send at
-    // once), unless a large body grew it: an idle session holds no large buffer. The
-    // transport is ours, so its callback never outlives this session.
+    // once), unless a large body grew it: an idle mux connection holds no large buffer. The
+    // transport belongs to this object, so its callback never outlives it.
     core::ByteView frames(out_);
     core::Status s = transport_->writeCopy(std::span<const core::ByteView>(&frames, 1),
                                            [this](core::Status status) { onTransportWritten(status); });

@@ -48,7 +48,7 @@ class Session final : public std::enable_shared_from_this<Session>,
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Client: a new stream, or null when this session takes no more (closed, draining after a
+  // Client: a new stream, or null when this connection takes no more (closed, draining after a
   // GOAWAY from the peer, or at kMaxStreams): the caller dials another.
   std::unique_ptr<core::Stream> open();
   bool acceptsStreams() const { return !closed_ && !goingAway_ && streamCount() < kMaxStreams; }
