@@ -1,6 +1,7 @@
 #include "core/http/header_map.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/http/chars.h"
 
@@ -24,6 +25,7 @@ HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
 }
 
 std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
+  if (!mayHave(name)) return std::nullopt;
   for (const Entry& e : entries_) {
     if (nameEquals(e.name, name)) return e.value;
   }
@@ -31,6 +33,7 @@ std::optional<std::string_view> HeaderMap::get(std::string_view name) const {
 }
 
 size_t HeaderMap::count(std::string_view name) const {
+  if (!mayHave(name)) return 0;
   size_t n = 0;
   for (const Entry& e : entries_) n += nameEquals(e.name, name) ? 1 : 0;
   return n;
@@ -59,14 +62,20 @@ bool HeaderMap::hasToken(std::string_view name, std::string_view token) const {
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
+  names_ |= nameBits(name);
   entries_.push_back(Entry{arena_.copy(name), arena_.copy(value)});
 }
 
 void HeaderMap::addView(std::string_view name, std::string_view value) {
+  names_ |= nameBits(name);
   entries_.push_back(Entry{name, value});
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
+  if (!mayHave(name)) {
+    add(name, value);
+    return;
+  }
   auto first = std::find_if(entries_.begin(), entries_.end(),
                             [&](const Entry& e) { return nameEquals(e.name, name); });
   if (first == entries_.end()) {
@@ -80,6 +89,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 }
 
 size_t HeaderMap::remove(std::string_view name) {
+  if (!mayHave(name)) return 0;
   auto rest = std::remove_if(entries_.begin(), entries_.end(),
                              [&](const Entry& e) { return nameEquals(e.name, name); });
   size_t n = static_cast<size_t>(entries_.end() - rest);
@@ -89,13 +99,37 @@ size_t HeaderMap::remove(std::string_view name) {
 
 void HeaderMap::clear() {
   entries_.clear();
+  names_ = 0;
   arena_.reset();
 }
 
-void HeaderMap::materialize() {
+void HeaderMap::materialize(std::string_view source) {
+  // The views inside `source` (a head just parsed) are copied in one piece, the span from
+  // the first to the last of them, separators included; each is then moved onto the copy.
+  // Reading that span is safe because it lies inside `source`. Others are copied one by one.
+  auto inSource = [&](std::string_view s) {
+    auto at = reinterpret_cast<uintptr_t>(s.data());
+    auto begin = reinterpret_cast<uintptr_t>(source.data());
+    return !s.empty() && at >= begin && at + s.size() <= begin + source.size();
+  };
+  uintptr_t lo = UINTPTR_MAX, hi = 0;
   for (Entry& e : entries_) {
-    if (!owns(e.name)) e.name = arena_.copy(e.name);
-    if (!owns(e.value)) e.value = arena_.copy(e.value);
+    for (std::string_view* s : {&e.name, &e.value}) {
+      if (inSource(*s)) {
+        auto at = reinterpret_cast<uintptr_t>(s->data());
+        lo = std::min(lo, at);
+        hi = std::max(hi, at + s->size());
+      } else if (!owns(*s)) {
+        *s = arena_.copy(*s);
+      }
+    }
+  }
+  if (hi == 0) return;
+  const char* copy = arena_.copy({reinterpret_cast<const char*>(lo), hi - lo}).data();
+  for (Entry& e : entries_) {
+    for (std::string_view* s : {&e.name, &e.value}) {
+      if (inSource(*s)) *s = {copy + (reinterpret_cast<uintptr_t>(s->data()) - lo), s->size()};
+    }
   }
 }
 

@@ -10,12 +10,19 @@
 //
 // The map is meant to be reused: clear() keeps the entry vector's capacity and the arena's
 // block, so a connection in its steady state allocates nothing per message.
+//
+// Most lookups of a proxy ask for a header the message does not have (Connection, Upgrade,
+// Expect, trace and forwarding headers on their first hop). A 64-bit summary of the names
+// present answers those without a scan: each name sets two bits chosen from its length and
+// its first and last bytes, case folded; a name whose bits are not all set is absent.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/http/arena.h"
@@ -51,6 +58,7 @@ class HeaderMap {
   // Calls fn(value) for each line named `name`, in order.
   template <typename Fn>
   void forEach(std::string_view name, Fn&& fn) const {
+    if (!mayHave(name)) return;
     for (const Entry& e : entries_) {
       if (nameEquals(e.name, name)) fn(e.value);
     }
@@ -69,12 +77,23 @@ class HeaderMap {
   // Replaces every line named `name` by one with `value` (copied), where the first one was,
   // or appends it.
   void set(std::string_view name, std::string_view value);
+  // Replaces the value of line `index` (copied).
+  void setValueAt(size_t index, std::string_view value) {
+    entries_[index].value = arena_.copy(value);
+  }
   // Removes every line named `name`; returns how many.
   size_t remove(std::string_view name);
   void clear();
 
-  // Copies into the arena every name and value that does not already live there.
-  void materialize();
+  // Copies into the arena every name and value that does not already live there. Those
+  // that point into `source`, the bytes a head was parsed from, are copied in one block.
+  void materialize(std::string_view source = {});
+  // Exchanges lines, arenas and all with `other`.
+  void swap(HeaderMap& other) noexcept {
+    entries_.swap(other.entries_);
+    std::swap(arena_, other.arena_);
+    std::swap(names_, other.names_);
+  }
   // A stable copy of `s` in this map's arena, for other views of the same message (the
   // request-target) that must live as long as the headers.
   std::string_view store(std::string_view s) { return arena_.copy(s); }
@@ -94,7 +113,23 @@ class HeaderMap {
   }
 
  private:
+  static uint64_t nameBits(std::string_view name) {
+    if (name.empty()) return 1;
+    uint32_t h = static_cast<uint32_t>(name.size()) * 0x9E3779B1u;
+    h ^= static_cast<uint32_t>(static_cast<uint8_t>(asciiLower(name.front()))) << 8;
+    h ^= static_cast<uint8_t>(asciiLower(name.back()));
+    h *= 0x85EBCA6Bu;
+    return (uint64_t{1} << (h >> 26)) | (uint64_t{1} << ((h >> 20) & 63));
+  }
+  // False: no line is named `name`. True: one may be (a removed name keeps its bits until
+  // clear(), and two names can share theirs).
+  bool mayHave(std::string_view name) const {
+    uint64_t bits = nameBits(name);
+    return (names_ & bits) == bits;
+  }
+
   std::vector<Entry> entries_;
+  uint64_t names_ = 0;  // the summary of the names added since clear()
   Arena arena_;
 };
 

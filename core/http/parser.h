@@ -17,7 +17,9 @@
 //    caller may reuse its read buffer. After feed() returns `more` with the message
 //    complete, the head may still point into the bytes just fed: call head.materialize(),
 //    or copy what you need, in onMessageComplete. A head moved out of the parser in onHead
-//    keeps the same rules (the parser then starts the next message with a fresh one).
+//    keeps the same rules (the parser then starts the next message with a fresh one). So
+//    do its lines alone, swapped out of head.headers in onHead: their views may still point
+//    into the bytes being fed, and materialize() makes them the taker's.
 // Re-entering feed() from a handler is not allowed.
 //
 // Strictness: llhttp without lenient flags, plus checks of our own that hold whichever mode
@@ -85,6 +87,7 @@ class ParserCore {
   void resumeAfterUpgrade();
   const ParseError& error() const { return error_; }
   bool messageInProgress() const { return inMessage_; }
+  std::string_view input() const { return input_; }
   uint8_t llhttpMethod() const;
   int statusCode() const;
   // Response parsing: the methods of the requests sent, in order, so that a response to
@@ -115,7 +118,9 @@ class ParserCore {
   int fail(int status, ParseErrorKind kind, std::string_view reason);  // returns HPE_USER
   ParseResult stop(ParseStatus status, size_t consumed);
   ParseResult failNow(size_t consumed, int status, ParseErrorKind kind, std::string_view why);
+  // Bare CR, bare LF and obs-fold in a head or trailer section, which may arrive in pieces.
   bool scanLines(const char* p, size_t n);
+  bool failScan(std::string_view why);  // a malformed section: 400; returns false
   bool checkChunkCrlf(const char*& p, const char* end);
   bool checkHead();
   bool checkTransferEncoding();
@@ -158,6 +163,7 @@ class ParserCore {
   char extensionTerminator_ = 0;
   const char* execBegin_ = nullptr;
   const char* execEnd_ = nullptr;
+  std::string_view input_;  // the bytes of the feed() in progress, or of the last one
   std::vector<Method> pendingMethods_;
   size_t nextMethod_ = 0;
 };
@@ -179,6 +185,8 @@ class RequestParser : private detail::ParserCore::Sink {
   void reset() { core_.reset(); }
   const ParseError& error() const { return core_.error(); }
   bool messageInProgress() const { return core_.messageInProgress(); }
+  // The bytes of the feed() in progress: what a head's views may point into during onHead.
+  std::string_view input() const { return core_.input(); }
   RequestHead& head() { return head_; }
 
  private:

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "core/http/arena.h"
 #include "core/http/chars.h"
@@ -82,6 +85,65 @@ TEST_CASE("HeaderMap copies are deep and moves keep views valid", "[http]") {
   b.clear();  // a moved-from map is usable after clear()
   b.add("k", "v");
   CHECK(b.size() == 1);
+}
+
+TEST_CASE("HeaderMap lookups agree with a scan, whatever names share summary bits", "[http]") {
+  // Names of the same length with the same first and last letters share their summary bits,
+  // so a lookup of one must still scan and compare; removed names must not be found again.
+  const std::vector<std::string> names = {"x-ab", "X-AB", "x-cb", "x-zb", "y-ab", "x-a",
+                                          "connection", "content-md5", "te", "TE", "t3"};
+  std::mt19937 rng(11);
+  HeaderMap m;
+  std::vector<std::pair<std::string, std::string>> reference;
+  auto scanCount = [&](const std::string& name) {
+    size_t n = 0;
+    for (const auto& [k, v] : reference) n += equalsIgnoreCase(k, name) ? 1 : 0;
+    return n;
+  };
+  for (int step = 0; step < 2000; ++step) {
+    const std::string& name = names[rng() % names.size()];
+    std::string value = std::to_string(step);
+    switch (rng() % 4) {
+      case 0:
+        m.add(name, value);
+        reference.emplace_back(name, value);
+        break;
+      case 1:
+        CHECK(m.remove(name) == scanCount(name));
+        std::erase_if(reference, [&](const auto& e) { return equalsIgnoreCase(e.first, name); });
+        break;
+      case 2:
+        if (rng() % 50 == 0) {
+          m.clear();
+          reference.clear();
+        }
+        break;
+      default:
+        break;
+    }
+    for (const std::string& query : names) {
+      REQUIRE(m.count(query) == scanCount(query));
+      auto first = std::find_if(reference.begin(), reference.end(),
+                                [&](const auto& e) { return equalsIgnoreCase(e.first, query); });
+      if (first == reference.end()) {
+        REQUIRE_FALSE(m.get(query).has_value());
+      } else {
+        REQUIRE(m.get(query) == std::optional<std::string_view>(first->second));
+      }
+    }
+  }
+}
+
+TEST_CASE("HeaderMap setValueAt replaces one line's value in place", "[http]") {
+  HeaderMap m;
+  m.add("a", "1");
+  m.add("b", "2");
+  std::string fresh = "three";
+  m.setValueAt(1, fresh);
+  fresh = "gone!";
+  CHECK(m[1].name == "b");
+  CHECK(m[1].value == "three");
+  CHECK(m.owns(m[1].value));
 }
 
 TEST_CASE("HeaderMap list tokens and joining", "[http]") {

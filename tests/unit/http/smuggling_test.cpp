@@ -117,6 +117,28 @@ TEST_CASE("Smuggling attempts and malformed requests are answered with 400", "[h
   }
 }
 
+TEST_CASE("A bare CR or LF is found at any offset of a long line", "[http]") {
+  // Lines are scanned many bytes at a time: put the stray byte at every position of the
+  // first blocks and the tail of a long value.
+  const std::string head = "GET / HTTP/1.1\r\nHost: h\r\nX-Long: ";
+  for (char stray : {'\r', '\n'}) {
+    for (size_t at = 0; at < 70; ++at) {
+      std::string value(70, 'v');
+      value[at] = stray;
+      std::string request = head + value + "\r\n\r\n";
+      if (stray == '\r') request += "X";  // so that "\r\r\n" cannot end the head early
+      INFO("stray " << (stray == '\r' ? "CR" : "LF") << " at " << at);
+      RequestRecorder rec;
+      RequestParser parser(rec);
+      CHECK(feedWhole(parser, request).status == ParseStatus::error);
+      CHECK(parser.error().kind == ParseErrorKind::malformed);
+    }
+  }
+  RequestRecorder rec;
+  RequestParser parser(rec);
+  CHECK(feedWhole(parser, head + std::string(70, 'v') + "\r\n\r\n").status != ParseStatus::error);
+}
+
 TEST_CASE("What the strict checks must still let through", "[http]") {
   // Leniency we keep on purpose: each of these is valid HTTP/1.1.
   std::vector<std::string> valid = {
