@@ -29,19 +29,43 @@ int hexValue(char c) {
   return -1;
 }
 
-bool unescape(std::string_view in, std::string& out) {
-  out.clear();
+// Plain bytes and %XX escapes only.
+bool isEscaped(std::string_view in) {
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
       if (!isPlain(in[i])) return false;
+      continue;
+    }
+    if (i + 2 >= in.size() || hexValue(in[i + 1]) < 0 || hexValue(in[i + 2]) < 0) return false;
+    i += 2;
+  }
+  return true;
+}
+
+// `in` has passed isEscaped.
+std::string unescape(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
       out += in[i];
       continue;
     }
-    if (i + 2 >= in.size()) return false;
-    int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
+    out += static_cast<char>(hexValue(in[i + 1]) * 16 + hexValue(in[i + 2]));
     i += 2;
+  }
+  return out;
+}
+
+// Calls fn(key, escaped value) for each pair; false when a pair has no key or no '='.
+template <typename Fn>
+bool forEachPair(std::string_view value, Fn&& fn) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view pair = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || eq == 0) return false;
+    if (!fn(pair.substr(0, eq), pair.substr(eq + 1))) return false;
   }
   return true;
 }
@@ -66,25 +90,27 @@ std::string encodePeerMetadata(const PeerMetadata& m) {
   return out;
 }
 
+bool isValidPeerMetadata(std::string_view value) {
+  if (value.empty() || value.size() > kMaxPeerMetadataSize) return false;
+  bool workload = false;
+  bool wellFormed = forEachPair(value, [&](std::string_view key, std::string_view escaped) {
+    if (key == "w") workload = !escaped.empty();  // the last one counts, as in decoding
+    return isEscaped(escaped);
+  });
+  return wellFormed && workload;
+}
+
 std::optional<PeerMetadata> decodePeerMetadata(std::string_view value) {
-  if (value.empty() || value.size() > kMaxPeerMetadataSize) return std::nullopt;
+  if (!isValidPeerMetadata(value)) return std::nullopt;
   PeerMetadata m;
-  std::string decoded;
-  while (!value.empty()) {
-    size_t comma = value.find(',');
-    std::string_view pair = value.substr(0, comma);
-    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0) return std::nullopt;
-    if (!unescape(pair.substr(eq + 1), decoded)) return std::nullopt;
-    std::string_view key = pair.substr(0, eq);
-    if (key == "w") m.workload = decoded;
-    else if (key == "n") m.ns = decoded;
-    else if (key == "a") m.app = decoded;
-    else if (key == "v") m.version = decoded;
-    else if (key == "c") m.cluster = decoded;
-  }
-  if (m.workload.empty()) return std::nullopt;
+  forEachPair(value, [&](std::string_view key, std::string_view escaped) {
+    if (key == "w") m.workload = unescape(escaped);
+    else if (key == "n") m.ns = unescape(escaped);
+    else if (key == "a") m.app = unescape(escaped);
+    else if (key == "v") m.version = unescape(escaped);
+    else if (key == "c") m.cluster = unescape(escaped);
+    return true;
+  });
   return m;
 }
 

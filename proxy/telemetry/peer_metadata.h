@@ -36,5 +36,8 @@ struct PeerMetadata {
 std::string encodePeerMetadata(const PeerMetadata& metadata);
 // Nothing for a value that is too long, has a pair without '=', a bad escape, or no workload.
 std::optional<PeerMetadata> decodePeerMetadata(std::string_view value);
+// Whether decodePeerMetadata would accept `value`, without building the strings: every
+// request over mTLS checks the header, and only a new series needs it decoded.
+bool isValidPeerMetadata(std::string_view value);
 
 }  // namespace mesh::proxy::telemetry

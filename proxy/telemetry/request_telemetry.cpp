@@ -34,14 +34,14 @@ void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
   request_ = &headers;
   IncomingContext incoming = extractTraceContext(headers);
   trace_ = startSpan(incoming, tracing.samplingPercent, rng);
-  injectTraceContext(headers, trace_, incoming.present);
+  injectTraceContext(headers, trace_, incoming.lines);
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;
       peerPrincipal_ = headers.store(forwardedUri(*xfcc));
     }
     if (auto value = headers.get(kPeerMetadataHeader); value && mtls_) {
-      if (decodePeerMetadata(*value)) peer_ = headers.store(*value);
+      if (isValidPeerMetadata(*value)) peer_ = headers.store(*value);
     }
   }
   // Whatever the client sent, believed or not, stops here.
@@ -81,7 +81,7 @@ void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMe
   }
   auto value = headers.get(kPeerMetadataHeader);
   if (!value) return;
-  if (sentMetadata_ && request_ && decodePeerMetadata(*value)) peer_ = request_->store(*value);
+  if (sentMetadata_ && request_ && isValidPeerMetadata(*value)) peer_ = request_->store(*value);
   headers.remove(kPeerMetadataHeader);
 }
 

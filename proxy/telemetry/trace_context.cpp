@@ -42,9 +42,8 @@ bool parseTraceId(std::string_view s, uint64_t& high, uint64_t& low, bool& wide)
   return true;
 }
 
-enum TraceHeader : uint32_t {
-  kTraceparent = 1, kTraceId = 2, kSpanId = 4, kParentSpanId = 8, kSampled = 16, kFlags = 32,
-};
+// Indexes into kNames and TraceHeaderLines::at.
+enum TraceHeader : size_t { kTraceparent, kTraceId, kSpanId, kParentSpanId, kSampled, kFlags };
 constexpr std::string_view kNames[] = {"traceparent",       "x-b3-traceid", "x-b3-spanid",
                                        "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags"};
 
@@ -96,31 +95,41 @@ std::string TraceContext::traceIdHex() const {
 IncomingContext extractTraceContext(const core::http::HeaderMap& headers) {
   std::string_view values[std::size(kNames)];
   IncomingContext c;
-  for (const auto& entry : headers) {
+  bool repeated = false;
+  for (size_t line = 0; line < headers.size(); ++line) {
+    std::string_view name = headers[line].name;
     // Every trace header name starts with 't' or 'x'; most request headers do not.
-    char first = entry.name.empty() ? 0 : static_cast<char>(entry.name[0] | 0x20);
+    char first = name.empty() ? 0 : static_cast<char>(name[0] | 0x20);
     if (first != 't' && first != 'x') continue;
     for (size_t i = 0; i < std::size(kNames); ++i) {
-      if (core::http::HeaderMap::nameEquals(entry.name, kNames[i])) {
-        c.present |= 1u << i;
-        if (values[i].empty()) values[i] = entry.value;
+      if (!core::http::HeaderMap::nameEquals(name, kNames[i])) continue;
+      if (c.lines.has(i)) {
+        repeated = true;
+      } else {
+        c.lines.at[i] = static_cast<int16_t>(line);
+        values[i] = headers[line].value;
       }
+      break;
     }
   }
-  std::string_view b3Trace = values[1], b3Span = values[2], b3Sampled = values[4];
-  if ((c.present & kTraceparent) && fromTraceparent(values[0], c)) {
+  std::string_view b3Trace = values[kTraceId], b3Span = values[kSpanId];
+  std::string_view b3Sampled = values[kSampled];
+  bool fromW3c = c.lines.has(kTraceparent) && fromTraceparent(values[kTraceparent], c);
+  if (fromW3c) {
     // A 64-bit B3 id travels padded in traceparent; B3 keeps it 64-bit for the next hop.
     if (c.traceHigh == 0 && b3Trace.size() == 16 && parseHex64(b3Trace) == c.traceLow) {
       c.wide = false;
     }
     c.valid = true;
-    return c;
+  } else {
+    c.sampled.reset();
+    c.valid = c.lines.has(kTraceId) && c.lines.has(kSpanId) && fromB3(b3Trace, b3Span, c);
+    if (values[kFlags] == "1") c.sampled = true;  // x-b3-flags: debug
+    if (b3Sampled == "1" || b3Sampled == "true") c.sampled = true;
+    if (b3Sampled == "0" || b3Sampled == "false") c.sampled = false;
   }
-  c.sampled.reset();
-  c.valid = (c.present & kTraceId) && (c.present & kSpanId) && fromB3(b3Trace, b3Span, c);
-  if (values[5] == "1") c.sampled = true;  // x-b3-flags: debug
-  if (b3Sampled == "1" || b3Sampled == "true") c.sampled = true;
-  if (b3Sampled == "0" || b3Sampled == "false") c.sampled = false;
+  // Lines past what an int16_t holds are not worth the special case.
+  if (repeated || headers.size() > 0x7fff) c.lines = TraceHeaderLines::unknown();
   return c;
 }
 
@@ -148,13 +157,18 @@ TraceContext startSpan(const IncomingContext& incoming, double samplingPercent,
   return t;
 }
 
-void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t, uint32_t present) {
-  // A header that was not there is appended, without searching the map for it.
-  auto put = [&](TraceHeader which, std::string_view name, std::string_view value) {
-    if (present & which) {
-      headers.set(name, value);
+void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t,
+                        const TraceHeaderLines& lines) {
+  // A header whose line is known is overwritten there, one that was not there is appended:
+  // neither searches the map. Appending moves no line, so the known indexes stay true.
+  auto put = [&](TraceHeader which, std::string_view value) {
+    int16_t at = lines.at[which];
+    if (at >= 0) {
+      headers.setValueAt(static_cast<size_t>(at), value);
+    } else if (at == TraceHeaderLines::kAbsent) {
+      headers.add(kNames[which], value);
     } else {
-      headers.add(name, value);
+      headers.set(kNames[which], value);
     }
   };
   // Formatted into stack buffers: this runs on every request.
@@ -171,17 +185,17 @@ void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t, u
   hex(traceparent + 36, t.spanId);
   std::memcpy(traceparent + 52, t.sampled ? "-01" : "-00", 3);
   std::string_view view(traceparent, sizeof traceparent);
-  put(kTraceparent, "traceparent", view);
-  put(kTraceId, "x-b3-traceid", t.wide ? view.substr(3, 32) : view.substr(19, 16));
-  put(kSpanId, "x-b3-spanid", view.substr(36, 16));
+  put(kTraceparent, view);
+  put(kTraceId, t.wide ? view.substr(3, 32) : view.substr(19, 16));
+  put(kSpanId, view.substr(36, 16));
+  put(kSampled, t.sampled ? "1" : "0");
   if (t.parentId) {
     char parent[16];
     hex(parent, t.parentId);
-    put(kParentSpanId, "x-b3-parentspanid", std::string_view(parent, sizeof parent));
-  } else if (present & kParentSpanId) {
-    headers.remove("x-b3-parentspanid");
+    put(kParentSpanId, std::string_view(parent, sizeof parent));
+  } else if (lines.has(kParentSpanId)) {
+    headers.remove("x-b3-parentspanid");  // last: it moves the lines after it
   }
-  put(kSampled, "x-b3-sampled", t.sampled ? "1" : "0");
 }
 
 }  // namespace mesh::proxy::telemetry

@@ -6,6 +6,7 @@
 // (a caller's decision is kept; without one, --trace-sampling decides).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -28,6 +29,23 @@ struct TraceContext {
   static std::string hex16(uint64_t v);
 };
 
+// Where the headers injectTraceContext writes were in the request, so that it overwrites or
+// appends them without searching: for traceparent, x-b3-traceid, x-b3-spanid,
+// x-b3-parentspanid, x-b3-sampled and x-b3-flags, the index of its only line, or kAbsent.
+// When one of them is repeated, none is known (kUnknown) and each is searched for.
+struct TraceHeaderLines {
+  static constexpr int16_t kAbsent = -1;
+  static constexpr int16_t kUnknown = -2;
+  std::array<int16_t, 6> at;
+
+  static TraceHeaderLines unknown() { return TraceHeaderLines(kUnknown); }
+  static TraceHeaderLines absent() { return TraceHeaderLines(kAbsent); }
+  bool has(size_t header) const { return at[header] != kAbsent; }
+
+ private:
+  explicit TraceHeaderLines(int16_t all) { at.fill(all); }
+};
+
 // What the request carries: traceparent first, else B3. `sampled` is unset when the caller
 // left the decision to us (a lone `x-b3-sampled` still decides for a new trace).
 struct IncomingContext {
@@ -35,9 +53,7 @@ struct IncomingContext {
   bool wide = true;
   bool valid = false;  // false: no usable context, only perhaps a sampling decision
   std::optional<bool> sampled;
-  // Which of the headers injectTraceContext writes were there (bits of TraceHeader), so it
-  // appends rather than searches for the ones that were not.
-  uint32_t present = 0;
+  TraceHeaderLines lines = TraceHeaderLines::absent();
 };
 // One pass over the headers.
 IncomingContext extractTraceContext(const core::http::HeaderMap& headers);
@@ -46,8 +62,9 @@ IncomingContext extractTraceContext(const core::http::HeaderMap& headers);
 TraceContext startSpan(const IncomingContext& incoming, double samplingPercent,
                        std::mt19937_64& rng);
 
-// Sets traceparent and the B3 headers for the next hop (replacing what was there).
+// Sets traceparent and the B3 headers for the next hop (replacing what was there). `lines`
+// comes from extractTraceContext on the same map, unchanged since.
 void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& context,
-                        uint32_t present = ~0u);
+                        const TraceHeaderLines& lines = TraceHeaderLines::unknown());
 
 }  // namespace mesh::proxy::telemetry

@@ -27,6 +27,16 @@ TEST_CASE("peer metadata round-trips and refuses what it cannot trust") {
   CHECK_FALSE(decodePeerMetadata("n=default"));       // no workload
   CHECK_FALSE(decodePeerMetadata("w=x,garbage"));     // a pair without '='
   CHECK_FALSE(decodePeerMetadata("w=x%2"));           // a cut escape
+  // The check every request makes agrees with decoding.
+  for (std::string_view v : {std::string_view(header), std::string_view("w=x,z=future"),
+                             std::string_view(""), std::string_view("n=default"),
+                             std::string_view("w=x,garbage"), std::string_view("w=x%2"),
+                             std::string_view("w=x,w="), std::string_view("w=,w=x"),
+                             std::string_view("=x,w=y"), std::string_view("w=a b"),
+                             std::string_view("w=%4a%4A")}) {
+    CHECK(isValidPeerMetadata(v) == decodePeerMetadata(v).has_value());
+  }
+  CHECK(decodePeerMetadata("w=%4a%4A")->workload == "JJ");
   CHECK_FALSE(decodePeerMetadata("w=x%zz"));          // not hex
   CHECK_FALSE(decodePeerMetadata("w=a b"));           // raw bytes outside the set
   CHECK_FALSE(decodePeerMetadata("w=" + std::string(2000, 'x')));
@@ -55,7 +65,7 @@ TEST_CASE("trace context: traceparent, B3, and what goes to the next hop") {
   CHECK(t.sampled);
   CHECK(t.parentId == 0x00f067aa0ba902b7ull);
   CHECK(t.traceIdHex() == "4bf92f3577b34da6a3ce929d0e0e4736");
-  injectTraceContext(h, t, in.present);
+  injectTraceContext(h, t, in.lines);
   CHECK(h.count("traceparent") == 1);
   CHECK(*h.get("x-b3-parentspanid") == "00f067aa0ba902b7");
   CHECK(*h.get("traceparent") ==
@@ -74,7 +84,7 @@ TEST_CASE("trace context: traceparent, B3, and what goes to the next hop") {
   CHECK_FALSE(b3.wide);
   CHECK_FALSE(b3.sampled.has_value());
   TraceContext next = startSpan(b3, 100, rng);
-  injectTraceContext(bad, next, b3.present);
+  injectTraceContext(bad, next, b3.lines);
   CHECK(bad.count("traceparent") == 1);
   CHECK(*bad.get("x-b3-traceid") == "463ac35c9f6413ad");
   CHECK(bad.get("traceparent")->substr(0, 35) == "00-0000000000000000463ac35c9f6413ad");
@@ -85,9 +95,42 @@ TEST_CASE("trace context: traceparent, B3, and what goes to the next hop") {
   CHECK_FALSE(decided.valid);
   CHECK_FALSE(startSpan(decided, 100, rng).sampled);
 
+  // A repeated header: nothing is overwritten in place, and exactly one line is left.
+  core::http::HeaderMap twice;
+  twice.add("x-b3-traceid", "463ac35c9f6413ad");
+  twice.add("other", "1");
+  twice.add("X-B3-TraceId", "463ac35c9f6413ad");
+  twice.add("x-b3-spanid", "a2fb4a1d1a96d312");
+  twice.add("x-b3-sampled", "1");
+  auto repeated = extractTraceContext(twice);
+  REQUIRE(repeated.valid);
+  TraceContext child = startSpan(repeated, 0, rng);
+  injectTraceContext(twice, child, repeated.lines);
+  CHECK(twice.count("x-b3-traceid") == 1);
+  CHECK(twice.count("x-b3-spanid") == 1);
+  CHECK(*twice.get("x-b3-spanid") == TraceContext::hex16(child.spanId));
+  CHECK(*twice.get("x-b3-parentspanid") == "a2fb4a1d1a96d312");
+  CHECK(*twice.get("other") == "1");
+  CHECK(twice.size() == 6);
+
+  // A parent id the caller sent with an unusable context is dropped, and the lines known
+  // before it stay right.
+  core::http::HeaderMap orphan;
+  orphan.add("x-b3-parentspanid", "a2fb4a1d1a96d312");
+  orphan.add("x-b3-sampled", "1");
+  orphan.add("traceparent", "zz");
+  auto broken = extractTraceContext(orphan);
+  CHECK_FALSE(broken.valid);
+  TraceContext root = startSpan(broken, 0, rng);
+  injectTraceContext(orphan, root, broken.lines);
+  CHECK_FALSE(orphan.has("x-b3-parentspanid"));
+  CHECK(*orphan.get("x-b3-sampled") == "1");
+  CHECK(orphan.get("traceparent")->size() == 55);
+  CHECK(orphan.size() == 4);
+
   core::http::HeaderMap none;
   TraceContext fresh = startSpan(extractTraceContext(none), 100, rng);
-  injectTraceContext(none, fresh, 0);
+  injectTraceContext(none, fresh, TraceHeaderLines::absent());
   CHECK(none.size() == 4);  // traceparent, trace id, span id, sampled; no parent
   CHECK(fresh.sampled);
   CHECK(fresh.parentId == 0);
