@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace mesh::core::http {
@@ -54,7 +55,23 @@ inline char asciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<cha
 
 inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
+  size_t i = 0;
+  // Eight bytes at a time, as header names are compared on every lookup. Equal words need
+  // nothing more. Setting bit 5 of every byte folds letters to lower case and keeps bytes
+  // that match without case equal, so words that still differ cannot match; words that
+  // then agree may differ in a non-letter ('^' and '~'), so their bytes are compared.
+  constexpr uint64_t kFold = 0x2020202020202020ULL;
+  for (; i + 8 <= a.size(); i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x == y) continue;
+    if ((x | kFold) != (y | kFold)) return false;
+    for (size_t j = i; j < i + 8; ++j) {
+      if (asciiLower(a[j]) != asciiLower(b[j])) return false;
+    }
+  }
+  for (; i < a.size(); ++i) {
     if (asciiLower(a[i]) != asciiLower(b[i])) return false;
   }
   return true;

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "core/http/chars.h"
 #include "core/http/parser.h"
 #include "tests/unit/http/recorder.h"
 
@@ -113,6 +114,25 @@ TEST_CASE("Smuggling attempts and malformed requests are answered with 400", "[h
       CHECK(parser.error().kind == a.kind);
       CHECK_FALSE(parser.error().reason.empty());
       for (const Recorded& m : rec.messages) CHECK(m.target != "/admin");
+    }
+  }
+}
+
+TEST_CASE("Every byte that is not a tchar is refused in a header name", "[http]") {
+  for (int c = 0; c < 256; ++c) {
+    char ch = static_cast<char>(c);
+    if (isTchar(ch) || ch == ':') continue;  // ':' ends the name
+    for (std::string name : {std::string("X") + ch + "Y", std::string(1, ch) + "X"}) {
+      std::string request = "GET / HTTP/1.1\r\nHost: h\r\n" + name + ": v\r\n\r\n";
+      for (bool bytewise : {false, true}) {
+        INFO("byte " << c << (bytewise ? " (byte by byte)" : ""));
+        RequestRecorder rec;
+        RequestParser parser(rec);
+        FeedOutcome out = bytewise ? feedBytewise(parser, request) : feedWhole(parser, request);
+        CHECK(out.status == ParseStatus::error);
+        CHECK(parser.error().status == 400);
+        CHECK(rec.messages.empty());
+      }
     }
   }
 }
