@@ -75,6 +75,24 @@ uint64_t nonZero(std::mt19937_64& rng) {
   return v;
 }
 
+// Which trace header `name` is, if any: the names differ in length or in one byte, so at
+// most one full comparison is made.
+std::optional<TraceHeader> traceHeaderOf(std::string_view name) {
+  auto is = [&](TraceHeader h) { return core::http::HeaderMap::nameEquals(name, kNames[h]); };
+  auto either = [&](TraceHeader a, TraceHeader b, size_t at) -> std::optional<TraceHeader> {
+    TraceHeader h = core::http::asciiLower(name[at]) == kNames[a][at] ? a : b;
+    if (is(h)) return h;
+    return std::nullopt;
+  };
+  switch (name.size()) {
+    case 10: return is(kFlags) ? std::optional(kFlags) : std::nullopt;
+    case 11: return either(kTraceparent, kSpanId, 0);
+    case 12: return either(kTraceId, kSampled, 5);
+    case 17: return is(kParentSpanId) ? std::optional(kParentSpanId) : std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
 
 std::string TraceContext::hex16(uint64_t v) {
@@ -97,19 +115,13 @@ IncomingContext extractTraceContext(const core::http::HeaderMap& headers) {
   IncomingContext c;
   bool repeated = false;
   for (size_t line = 0; line < headers.size(); ++line) {
-    std::string_view name = headers[line].name;
-    // Every trace header name starts with 't' or 'x'; most request headers do not.
-    char first = name.empty() ? 0 : static_cast<char>(name[0] | 0x20);
-    if (first != 't' && first != 'x') continue;
-    for (size_t i = 0; i < std::size(kNames); ++i) {
-      if (!core::http::HeaderMap::nameEquals(name, kNames[i])) continue;
-      if (c.lines.has(i)) {
-        repeated = true;
-      } else {
-        c.lines.at[i] = static_cast<int16_t>(line);
-        values[i] = headers[line].value;
-      }
-      break;
+    auto which = traceHeaderOf(headers[line].name);
+    if (!which) continue;
+    if (c.lines.has(*which)) {
+      repeated = true;
+    } else {
+      c.lines.at[*which] = static_cast<int16_t>(line);
+      values[*which] = headers[line].value;
     }
   }
   std::string_view b3Trace = values[kTraceId], b3Span = values[kSpanId];
@@ -166,7 +178,7 @@ void injectTraceContext(core::http::HeaderMap& headers, const TraceContext& t,
     if (at >= 0) {
       headers.setValueAt(static_cast<size_t>(at), value);
     } else if (at == TraceHeaderLines::kAbsent) {
-      headers.add(kNames[which], value);
+      headers.addView(kNames[which], headers.store(value));  // the name is a literal
     } else {
       headers.set(kNames[which], value);
     }
