@@ -177,15 +177,25 @@ std::vector<std::string> WorkerMetrics::labels(const KeyView& key,
 }
 
 WorkerMetrics::HttpSeries& WorkerMetrics::lookup(const KeyView& key) {
-  if (auto it = http_.find(key); it != http_.end()) return it->second;
+  // Requests come in runs of the same series: comparing with the last one is cheaper than
+  // hashing its three strings.
+  if (last_ && last_->first.view() == key) return last_->second;
+  if (auto it = http_.find(key); it != http_.end()) {
+    last_ = &*it;
+    return it->second;
+  }
   // A mesh with many peers and codes keeps the cache bounded; the series stay registered.
-  if (http_.size() >= 4096) http_.clear();
+  if (http_.size() >= 4096) {
+    http_.clear();
+    last_ = nullptr;
+  }
   std::vector<std::string> values = labels(key, "http");
   HttpSeries series{&metrics_.requests.series(values), &metrics_.duration.series(values),
                     &metrics_.requestBytes.series(values), &metrics_.responseBytes.series(values)};
   Key owned{key.inbound, key.mtls, key.status, key.flags, std::string(key.peer),
             std::string(key.principal), std::string(key.service)};
-  return http_.emplace(std::move(owned), series).first->second;
+  last_ = &*http_.emplace(std::move(owned), series).first;
+  return last_->second;
 }
 
 void WorkerMetrics::recordHttp(const HttpRecord& r) {

@@ -69,6 +69,8 @@ class WorkerMetrics {
   // `self`: this workload (namespace included); `security` gives its principal (may be null).
   WorkerMetrics(IstioMetrics& metrics, PeerMetadata self,
                 std::shared_ptr<const TransportSecurity> security);
+  WorkerMetrics(const WorkerMetrics&) = delete;  // last_ points into http_
+  WorkerMetrics& operator=(const WorkerMetrics&) = delete;
 
   void recordHttp(const HttpRecord& record);
   // The series of outbound TCP connections to `service` (reporter=source); kept by the caller
@@ -121,6 +123,7 @@ class WorkerMetrics {
   std::string selfHeader_;
   std::shared_ptr<const TransportSecurity> security_;
   std::unordered_map<Key, HttpSeries, KeyHash, KeyEq> http_;
+  std::pair<const Key, HttpSeries>* last_ = nullptr;  // the last series looked up
   std::unordered_map<Key, TcpSeries, KeyHash, KeyEq> tcp_;
 };
 
