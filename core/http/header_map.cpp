@@ -97,6 +97,18 @@ size_t HeaderMap::remove(std::string_view name) {
   return n;
 }
 
+std::optional<std::string_view> HeaderMap::take(std::string_view name) {
+  if (!mayHave(name)) return std::nullopt;
+  std::optional<std::string_view> first;
+  auto rest = std::remove_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    if (!nameEquals(e.name, name)) return false;
+    if (!first) first = e.value;
+    return true;
+  });
+  entries_.erase(rest, entries_.end());
+  return first;
+}
+
 void HeaderMap::clear() {
   entries_.clear();
   names_ = 0;

@@ -83,6 +83,9 @@ class HeaderMap {
   }
   // Removes every line named `name`; returns how many.
   size_t remove(std::string_view name);
+  // Removes every line named `name` and returns the first one's value, whose bytes stay
+  // where they are: get() and remove() in one pass.
+  std::optional<std::string_view> take(std::string_view name);
   void clear();
 
   // Copies into the arena every name and value that does not already live there. Those

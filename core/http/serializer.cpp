@@ -59,11 +59,12 @@ void appendHeaders(std::string& out, const HeaderMap& headers) {
 }
 
 void appendRequestHead(std::string& out, std::string_view method, std::string_view target,
-                       const HeaderMap& headers) {
+                       const HeaderMap& headers, const HeaderMap::Entry& hopLine) {
   constexpr std::string_view kVersion = " HTTP/1.1\r\n";
+  size_t hopBytes = hopLine.name.empty() ? 0 : hopLine.name.size() + 2 + hopLine.value.size() + 2;
   size_t at = out.size();
   out.resize(at + method.size() + 1 + target.size() + kVersion.size() +
-             headers.serializedSize() + 2);
+             headers.serializedSize() + hopBytes + 2);
   char* p = out.data() + at;
   auto put = [&p](std::string_view s) {
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
@@ -74,6 +75,12 @@ void appendRequestHead(std::string& out, std::string_view method, std::string_vi
   put(target);
   put(kVersion);
   p = writeHeaders(p, headers);
+  if (hopBytes) {
+    put(hopLine.name);
+    put(": ");
+    put(hopLine.value);
+    put(kCrlf);
+  }
   put(kCrlf);
 }
 

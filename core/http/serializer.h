@@ -21,9 +21,10 @@ namespace mesh::core::http {
 inline constexpr std::string_view kCrlf = "\r\n";
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";  // without trailers
 
-// "GET /path HTTP/1.1\r\n" + "name: value\r\n"... + "\r\n"
+// "GET /path HTTP/1.1\r\n" + "name: value\r\n"... + "\r\n". `hopLine`, when it has a name,
+// is written after the map's lines: a line for this hop only, which the map never holds.
 void appendRequestHead(std::string& out, std::string_view method, std::string_view target,
-                       const HeaderMap& headers);
+                       const HeaderMap& headers, const HeaderMap::Entry& hopLine = {});
 // "HTTP/1.1 404 Not Found\r\n" + lines + "\r\n". An empty `reason` means reasonPhrase(status).
 // A status outside 100..999 is written as 500.
 void appendResponseHead(std::string& out, int status, const HeaderMap& headers,

@@ -115,10 +115,10 @@ FilterStatus RouterFilter::onRequestHeaders(ActiveRequest& request) {
   }
   chunked_ = state.chunked;
   ClusterTable::Entry* entry = request.worker().clusters.find(clusterName_);
-  request.telemetry().onUpstream(headers, entry ? entry->info : nullptr, request.worker().metrics);
+  auto hopLine = request.telemetry().onUpstream(entry ? entry->info : nullptr,
+                                                request.worker().metrics);
   head_.clear();
-  core::http::appendRequestHead(head_, state.methodName, state.path, headers);
-  request.telemetry().onUpstreamHeadBuilt(headers);
+  core::http::appendRequestHead(head_, state.methodName, state.path, headers, hopLine);
 
   policy_ = &route.retryPolicy;
   if (cfg.timeoutMs > 0) {

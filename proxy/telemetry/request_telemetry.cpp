@@ -38,26 +38,27 @@ void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;
-      peerPrincipal_ = headers.store(forwardedUri(*xfcc));
-    }
-    if (auto value = headers.get(kPeerMetadataHeader); value && mtls_) {
-      if (isValidPeerMetadata(*value)) peer_ = headers.store(*value);
+      std::string_view uri = forwardedUri(*xfcc);
+      peerPrincipal_ = headers.owns(uri) ? uri : headers.store(uri);
     }
   }
   // Whatever the client sent, believed or not, stops here.
-  headers.remove(kPeerMetadataHeader);
+  auto value = headers.take(kPeerMetadataHeader);
+  if (inbound && mtls_ && value && isValidPeerMetadata(*value)) {
+    peer_ = headers.owns(*value) ? *value : headers.store(*value);  // a taken line's bytes stay
+  }
 }
 
-void RequestTelemetry::onUpstream(core::http::HeaderMap& headers,
-                                  std::shared_ptr<const ClusterInfo> cluster,
-                                  const WorkerMetrics& metrics) {
+core::http::HeaderMap::Entry RequestTelemetry::onUpstream(
+    std::shared_ptr<const ClusterInfo> cluster, const WorkerMetrics& metrics) {
   cluster_ = std::move(cluster);
-  if (!cluster_ || inbound_) return;
+  if (!cluster_ || inbound_) return {};
   if (cluster_->config().tls.mode == core::model::UpstreamTls::Mode::istio_mutual &&
       !metrics.selfHeader().empty()) {
-    headers.set(kPeerMetadataHeader, metrics.selfHeader());
     sentMetadata_ = true;
+    return {kPeerMetadataHeader, metrics.selfHeader()};
   }
+  return {};
 }
 
 void RequestTelemetry::setUpstreamFailure(std::string_view why) {
@@ -79,10 +80,10 @@ void RequestTelemetry::onResponse(core::http::HeaderMap& headers, const WorkerMe
     }
     return;
   }
-  auto value = headers.get(kPeerMetadataHeader);
-  if (!value) return;
-  if (sentMetadata_ && request_ && isValidPeerMetadata(*value)) peer_ = request_->store(*value);
-  headers.remove(kPeerMetadataHeader);
+  auto value = headers.take(kPeerMetadataHeader);
+  if (value && sentMetadata_ && request_ && isValidPeerMetadata(*value)) {
+    peer_ = request_->store(*value);
+  }
 }
 
 void RequestTelemetry::record(WorkerMetrics& metrics, const TracingOptions& tracing,

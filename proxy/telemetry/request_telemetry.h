@@ -33,15 +33,11 @@ class RequestTelemetry {
   // the request: the peer's identity and metadata are kept in its arena.
   void onRequest(core::http::HeaderMap& headers, bool inbound, const TracingOptions& tracing,
                  std::mt19937_64& rng);
-  // The router's destination, before the upstream head is built: a mesh mTLS hop carries our
-  // metadata.
-  void onUpstream(core::http::HeaderMap& headers, std::shared_ptr<const ClusterInfo> cluster,
-                  const WorkerMetrics& metrics);
-  // The upstream head has been serialised: the metadata header leaves the request's map so
-  // that nothing else built from it (a mirror) carries it to a hop that is not mTLS.
-  void onUpstreamHeadBuilt(core::http::HeaderMap& headers) const {
-    if (sentMetadata_) headers.remove(kPeerMetadataHeader);
-  }
+  // The router's destination, before the upstream head is built. Returns the line that head
+  // alone carries, if any: our metadata, on a mesh mTLS hop. It never enters the request's
+  // map, so nothing else built from the map (a mirror) sends it to a hop that is not mTLS.
+  core::http::HeaderMap::Entry onUpstream(std::shared_ptr<const ClusterInfo> cluster,
+                                          const WorkerMetrics& metrics);
   // Why the last connect attempt failed, for the access log.
   void setUpstreamFailure(std::string_view why);
   const std::string& upstreamFailure() const { return upstreamFailure_; }

@@ -139,6 +139,21 @@ TEST_CASE("HeaderMap lookups agree with a scan, whatever names share summary bit
   }
 }
 
+TEST_CASE("HeaderMap take removes every line of a name and gives the first value", "[http]") {
+  HeaderMap m;
+  m.add("x-meta", "first");
+  m.add("other", "o");
+  m.add("X-Meta", "second");
+  auto taken = m.take("X-META");
+  REQUIRE(taken);
+  CHECK(*taken == "first");
+  CHECK(m.owns(*taken));
+  CHECK(m.size() == 1);
+  CHECK_FALSE(m.has("x-meta"));
+  CHECK_FALSE(m.take("x-meta"));
+  CHECK_FALSE(m.take("absent"));
+}
+
 TEST_CASE("HeaderMap setValueAt replaces one line's value in place", "[http]") {
   HeaderMap m;
   m.add("a", "1");

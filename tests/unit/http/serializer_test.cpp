@@ -20,6 +20,12 @@ TEST_CASE("Request and response heads are written byte for byte", "[http]") {
   CHECK(out ==
         "previousGET /a?b=c HTTP/1.1\r\nHost: svc.ns.svc.cluster.local\r\n"
         "x-request-id: 42\r\n\r\n");
+  out.clear();
+  appendRequestHead(out, "GET", "/", h, {"x-hop", "only here"});
+  CHECK(out ==
+        "GET / HTTP/1.1\r\nHost: svc.ns.svc.cluster.local\r\nx-request-id: 42\r\n"
+        "x-hop: only here\r\n\r\n");
+  CHECK_FALSE(h.has("x-hop"));
 
   out.clear();
   appendResponseHead(out, 404, HeaderMap());
