@@ -79,16 +79,16 @@ void UpstreamConnection::attach(UpstreamCallbacks& callbacks, core::http::Method
 
 core::Status UpstreamConnection::write(std::string data) {
   if (!stream_) return core::error(core::Code::unavailable, "upstream not connected");
-  return stream_->write(std::move(data), [this](core::Status status) {
-    if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
-  });
+  return stream_->write(std::move(data), [this](core::Status status) { onWritten(status); });
 }
 
 core::Status UpstreamConnection::writeCopy(std::span<const core::ByteView> chunks) {
   if (!stream_) return core::error(core::Code::unavailable, "upstream not connected");
-  return stream_->writeCopy(chunks, [this](core::Status status) {
-    if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
-  });
+  return stream_->writeCopy(chunks, [this](core::Status status) { onWritten(status); });
+}
+
+void UpstreamConnection::onWritten(const core::Status& status) {
+  if (status.ok() && callbacks_) callbacks_->onUpstreamWritable();
 }
 
 void UpstreamConnection::pauseReading() {

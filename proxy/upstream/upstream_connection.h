@@ -94,6 +94,8 @@ class UpstreamConnection final : private core::StreamSink, private core::http::R
 
  private:
   bool isOpen() const { return stream_ && stream_->isOpen(); }
+  // A write left the stream: the request may send more of its body.
+  void onWritten(const core::Status& status);
   // StreamSink
   void onData(core::ByteView data) override;
   void onEof() override;
