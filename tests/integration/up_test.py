@@ -36,7 +36,9 @@ def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             return f.read().split(") ", 1)[1][0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone between the checks: the open fails, or the read does (ESRCH) when the
+        # process is reaped after the open.
         return False
 
 
