@@ -26,6 +26,12 @@ std::string_view hostOf(std::string_view authority) {
   return authority.substr(0, colon);
 }
 
+// A view of `s` that lives as long as `headers`: `s` itself when its bytes are already in
+// the map's arena (a line's value, even once the line is removed), else a copy there.
+std::string_view lasting(core::http::HeaderMap& headers, std::string_view s) {
+  return headers.owns(s) ? s : headers.store(s);
+}
+
 }  // namespace
 
 void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
@@ -38,14 +44,13 @@ void RequestTelemetry::onRequest(core::http::HeaderMap& headers, bool inbound,
   if (inbound) {
     if (auto xfcc = headers.get("x-forwarded-client-cert")) {
       mtls_ = true;
-      std::string_view uri = forwardedUri(*xfcc);
-      peerPrincipal_ = headers.owns(uri) ? uri : headers.store(uri);
+      peerPrincipal_ = lasting(headers, forwardedUri(*xfcc));
     }
   }
   // Whatever the client sent, believed or not, stops here.
   auto value = headers.take(kPeerMetadataHeader);
   if (inbound && mtls_ && value && isValidPeerMetadata(*value)) {
-    peer_ = headers.owns(*value) ? *value : headers.store(*value);  // a taken line's bytes stay
+    peer_ = lasting(headers, *value);
   }
 }
 
